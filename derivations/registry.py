@@ -1,0 +1,5 @@
+"""The derivation modules that ``ganspin derive`` renders, in report order."""
+
+MODULES: list[str] = [
+    "derivations.quartic",
+]

@@ -1,0 +1,1 @@
+"""DCGAN experiment layer (PyTorch). Depends only on ``ganspin.sweeps`` and ``ganspin.plotting``."""

@@ -1,0 +1,1 @@
+"""Fast numerical layer: evaluates what ``derivations`` generated (no SymPy at run time)."""
