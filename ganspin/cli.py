@@ -16,7 +16,7 @@ from numerics.params import ParameterError
 
 COMMANDS: dict[str, str] = {
     "derive": "ganspin.commands.derive:derive",
-    "model-check": "ganspin.commands.model:model_check",
+    "figure": "ganspin.commands.figure:figure",
 }
 
 

@@ -3,7 +3,7 @@
 import subprocess
 import sys
 
-from derivations.generate import rendered_files, stale_files
+from derivations.generate import stale_files
 
 
 def test_committed_generated_files_are_up_to_date():
@@ -14,9 +14,3 @@ def test_derive_check_cli_exits_zero_when_up_to_date():
     r = subprocess.run([sys.executable, "-m", "ganspin.cli", "derive", "--check"],
                        capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
-
-
-def test_rendering_is_deterministic():
-    first = rendered_files()
-    second = rendered_files()
-    assert first == second

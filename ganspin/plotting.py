@@ -1,0 +1,26 @@
+"""Shared plotting helpers (matplotlib, Agg): every figure is written as PNG and PDF, atomically."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+
+def save_figure(fig, out_dir: Path, name: str) -> list[Path]:
+    """Write ``fig`` to ``out_dir/name.png`` and ``.pdf`` (temp file + rename) and close it."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for ext in ("png", "pdf"):
+        path = out_dir / f"{name}.{ext}"
+        tmp = out_dir / f".{name}.{ext}.tmp"
+        fig.savefig(tmp, format=ext, dpi=150, bbox_inches="tight")
+        os.replace(tmp, path)
+        paths.append(path)
+    plt.close(fig)
+    return paths
