@@ -60,8 +60,10 @@ def discriminant_in_z() -> sp.Poly:
     the density are among its real roots (where two branches of τ(z) collide)."""
     disc = sp.discriminant(derived_quartic().as_expr(), tau)
     numerator, _ = sp.fraction(sp.together(disc))
-    poly = sp.Poly(sp.expand(numerator), z)
-    return sp.Poly([sp.factor(c / poly.LC()) for c in poly.all_coeffs()], z)
+    # Primitive rather than monic: the leading coefficient vanishes at b1 = 0 and x1² = 2 b1²,
+    # where dividing by it would make the evaluator singular although the edges are fine.
+    _, primitive = sp.Poly(sp.expand(numerator), z).primitive()
+    return primitive
 
 
 def evaluators() -> list[Evaluator]:
@@ -78,8 +80,8 @@ def evaluators() -> list[Evaluator]:
         ),
         Evaluator(
             "discriminant_coefficients", (b, b1, kappa, x1), tuple(discriminant_in_z().all_coeffs()),
-            "Coefficients (highest power of z first, monic) of the quartic's discriminant in z; "
-            "support edges are among its real roots.",
+            "Coefficients (highest power of z first, primitive over Z[b, b1, kappa, x1]) of the "
+            "quartic's discriminant in z; support edges are among its real roots.",
         ),
     ]
 

@@ -1,0 +1,508 @@
+"""Limiting spectral density of H(0, x1) (paper §4, eqs 114-164; MODEL.md §4).
+
+With G(z) = (z − H)^{-1}, g1 (g2) the normalised trace of G over the upper-left κN block (the
+rest) and g = κ g1 + (1 − κ) g2, the Dyson equations read
+
+    g1 = 1 / (z + x1 − (b²/2) g − (b1²/2) g1),     g2 = 1 / (z − (b²/2) g).
+
+With τ = z − (b²/2) g, they reduce to the quartic of ``derivations/generated/quartic.py``
+(derived, paper eq. 163 corrected): g = 2(z − τ)/b², g2 = 1/τ, g1 = (g − (1 − κ)/τ)/κ.
+
+Branch selection (replaces the paper's "max over roots" rule, eq. 164). The system is an
+operator-valued semicircle over the diagonal algebra C², so for Im z > 0 it has exactly one
+solution with Im g1 < 0 and Im g2 < 0 (Helton, Rashidi Far, Speicher 2007), i.e. one root τ
+with Im τ > 0 and Im g1 < 0. On the real axis z = λ + i0:
+  - where some root is genuinely non-real, the physical one is the root with Im τ > 0 and
+    Im g1 < 0 (two such roots at real λ would, by continuity, be two solutions at λ + iη);
+  - otherwise τ is real and z ↦ λ + iη moves it by iη τ'(λ); the physical root is the real root
+    with τ' > 0 and g1' < 0. For it, g' = −∫ρ/(λ−s)² ≤ −g² gives τ' ≥ 1 and |g1'| ≥ g1², so the
+    bounded score min(τ'/(1+|τ'|), −g1'/(g1²+|g1'|)) is ≥ 1/2 for it and ≤ 0 for every
+    other simple real root.
+A root counts as non-real when |Im τ| exceeds its first-order rounding bound. The rule is
+tested against histograms, against η → 0 limits off the axis and against the mpmath path.
+The density is ρ(λ) = −Im g(λ + i0)/π = 2 Im τ/(π b²).
+"""
+
+from __future__ import annotations
+
+import mpmath
+import numpy as np
+
+from derivations.generated.quartic import (
+    discriminant_coefficients,
+    discriminant_coefficients_mp,
+    published_quartic_coefficients,
+    quartic_coefficients,
+    quartic_coefficients_mp,
+)
+from numerics.params import finite, finite_array, nonnegative, positive, unit_interval
+
+_EPS = np.finfo(float).eps
+# Complex-step size for ∂P/∂z: exact derivative of the analytic coefficient formulas, no
+# cancellation (Squire & Trapp 1998).
+_COMPLEX_STEP = 1e-30
+# Relative distance above the axis at which ambiguous (edge) points are resolved.
+_ETA = 1e-8
+# Roots whose rounding bound exceeds this (relative) are polished in extended precision.
+_REFINE = 1e-12
+
+
+def check_parameters(b, b1, kappa):
+    """Validated (b, b1, kappa) of H(x, x1): b > 0, b1 >= 0, kappa in (0, 1)."""
+    return positive("b", b), nonnegative("b1", b1), unit_interval("kappa", kappa)
+
+
+def _coefficients(z, b, b1, kappa, x1):
+    """Quartic coefficients stacked on the last axis (τ⁴ first), broadcast over z and x1."""
+    coeffs = quartic_coefficients(z, b, b1, kappa, x1)
+    shape = np.broadcast_shapes(*(np.shape(c) for c in coeffs))
+    dtype = np.result_type(*coeffs, float)
+    return np.stack([np.broadcast_to(np.asarray(c, dtype=dtype), shape) for c in coeffs], axis=-1)
+
+
+def quartic_roots(c):
+    """All four roots of monic quartics with coefficients ``c`` (..., 5), shape (..., 4).
+
+    Ferrari's closed form, vectorised (depressed quartic, resolvent cubic by Cardano with the
+    cancellation-free choice of cube root and the largest resolvent root), then one Newton
+    step; the few degenerate points (resolvent root 0) fall back to companion-matrix
+    eigenvalues."""
+    return _roots_and_slopes(c)[0]
+
+
+def _roots_and_slopes(c):
+    """(roots, P'(roots)) of :func:`quartic_roots`."""
+    roots = _ferrari(c)
+    bad = ~np.all(np.isfinite(roots), axis=-1)
+    if np.any(bad):
+        comp = np.zeros((np.count_nonzero(bad), 4, 4), dtype=c.dtype)
+        comp[:, 0, :] = -c[bad][:, 1:]
+        comp[:, 1, 0] = comp[:, 2, 1] = comp[:, 3, 2] = 1.0
+        roots[bad] = np.linalg.eigvals(comp)
+    return _newton_polish(c, roots)
+
+
+def _newton_polish(c, roots):
+    """One Newton step on each root, kept only where it reduces |P| (at near double roots
+    P' ~ 0 and a raw step can jump to another root); returns the roots and P' there."""
+    cc = c[..., None, :]
+    with np.errstate(all="ignore"):
+        p, dp = _horner(cc, roots)
+        trial = roots - p / dp
+        p_trial, dp_trial = _horner(cc, trial)
+        better = np.abs(p_trial) < np.abs(p)
+    return np.where(better, trial, roots), np.where(better, dp_trial, dp)
+
+
+def _ferrari(c):
+    a, b, cc, d = (c[..., k].astype(complex) for k in range(1, 5))
+    with np.errstate(all="ignore"):
+        a2 = a * a
+        p = b - 3 * a2 / 8
+        q = cc - a * b / 2 + a2 * a / 8
+        r = d - a * cc / 4 + a2 * b / 16 - 3 * a2 * a2 / 256
+        # Resolvent cubic m³ + p m² + (p²/4 − r) m − q²/8 = 0, depressed by m = t − p/3.
+        big_p = (p * p / 4 - r) - p * p / 3
+        big_q = 2 * p**3 / 27 - p * (p * p / 4 - r) / 3 - q * q / 8
+        disc = np.sqrt(big_q * big_q / 4 + big_p**3 / 27)
+        u3 = np.where(np.abs(-big_q / 2 + disc) >= np.abs(-big_q / 2 - disc),
+                      -big_q / 2 + disc, -big_q / 2 - disc)
+        u = u3 ** (1 / 3)
+        omega = np.exp(2j * np.pi / 3)
+        ms = np.stack([uk - big_p / (3 * uk) - p / 3 for uk in (u, u * omega, u * omega**2)], axis=-1)
+        ms = np.where(np.abs(u3)[..., None] == 0, (-p / 3)[..., None], ms)
+        m = np.take_along_axis(ms, np.argmax(np.abs(ms), axis=-1)[..., None], axis=-1)[..., 0]
+        w = np.sqrt(2 * m)
+        s_plus = np.sqrt(-2 * p - 2 * m - 2 * q / w)
+        s_minus = np.sqrt(-2 * p - 2 * m + 2 * q / w)
+        y = np.stack([(w + s_plus) / 2, (w - s_plus) / 2, (-w + s_minus) / 2, (-w - s_minus) / 2], axis=-1)
+    return y - (a / 4)[..., None]
+
+
+def _horner(c, t):
+    """Horner values P(t), P'(t); the leading axes of the coefficient stack c (..., 5) broadcast
+    against t."""
+    p = np.ones_like(t) * c[..., 0]
+    dp = np.zeros_like(t)
+    for k in range(1, c.shape[-1]):
+        dp = dp * t + p
+        p = p * t + c[..., k]
+    return p, dp
+
+
+def _rounding_bound(c, t, dp):
+    """First-order bound on the rounding error of the roots t: eps·Σ|c_k||t|^k / |P'(t)|."""
+    a = np.abs(t)
+    mag = np.zeros_like(a)
+    for k in range(c.shape[-1]):
+        mag = mag * a + np.abs(c[..., k])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return 64 * _EPS * mag / np.abs(dp)
+
+
+def _blocks(tau, z, b, kappa):
+    """(g, g1, g2) from τ (module docstring)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        g = 2.0 * (z - tau) / b**2
+        g2 = 1.0 / tau
+        g1 = (g - (1.0 - kappa) * g2) / kappa
+    return g, g1, g2
+
+
+def _select_real_axis(z, b, b1, kappa, x1):
+    """Physical τ(λ + i0) for real λ = z (z and x1 arrays of the same shape)."""
+    z = np.asarray(z, dtype=float)
+    c = _coefficients(z, b, b1, kappa, x1)
+    roots, dp = _roots_and_slopes(c)
+    _, g1, _ = _blocks(roots, z[..., None], b, kappa)
+    noise = _rounding_bound(c[..., None, :], roots, dp)
+    with np.errstate(all="ignore"):
+        dg1_noise = np.abs(2.0 / b**2 + (1.0 - kappa) / (kappa * roots**2)) * noise / kappa
+        nonreal = (np.abs(roots.imag) > noise) & (np.abs(g1.imag) > dg1_noise)
+        complex_ok = nonreal & (roots.imag > 0) & (g1.imag < 0)
+    score = np.where(complex_ok, 2.0, -2.0)
+    off = ~np.any(complex_ok, axis=-1)
+    if np.any(off):
+        # Off the support: score the real roots by the signs of τ' and g1'.
+        r, d, gg1 = roots[off], dp[off], g1[off]
+        with np.errstate(all="ignore"):
+            # τ' = −P_z/P_τ, P_z by a complex step in z (coefficients are analytic in z).
+            cz = _coefficients(z[off] + 1j * _COMPLEX_STEP, b, b1, kappa, x1[off]).imag
+            dtau = -(_horner(cz[..., None, :], r)[0] / _COMPLEX_STEP) / d
+            dg1 = (2.0 * (1.0 - dtau) / b**2 + (1.0 - kappa) * dtau / r**2) / kappa
+            rt, rg = dtau.real, dg1.real
+            real_score = np.minimum(rt / (1 + np.abs(rt)), -rg / (np.abs(gg1) ** 2 + np.abs(rg)))
+            real_score = np.where(np.isfinite(real_score), real_score, -np.inf)
+        score[off] = np.where(nonreal[off], -2.0, real_score)
+    pick = np.argmax(score, axis=-1)
+    best = np.take_along_axis(score, pick[..., None], axis=-1)[..., 0]
+    unsure = best < 0.25
+    if np.any(unsure):
+        # Only at (numerically) double roots, i.e. support edges, is no root certified: take
+        # the real-axis root nearest to the certified physical root at z + iη (the colliding
+        # pair agrees to O(√η) there, every other root is O(1) away).
+        eta = _ETA * (b + b1 + np.abs(x1[unsure]) + np.abs(z[unsure]))
+        near = _select_upper(z[unsure] + 1j * eta, b, b1, kappa, x1[unsure])
+        pick[unsure] = np.argmin(np.abs(roots[unsure] - near[..., None]), axis=-1)
+    tau = np.take_along_axis(roots, pick[..., None], axis=-1)[..., 0]
+    is_complex = np.take_along_axis(complex_ok, pick[..., None], axis=-1)[..., 0]
+    tau = np.where(is_complex, tau.real + 1j * np.abs(tau.imag), tau.real + 0j)
+    rough = np.take_along_axis(noise, pick[..., None], axis=-1)[..., 0] > _REFINE * (1 + np.abs(tau))
+    if np.any(rough):
+        tau[rough] = _refine_extended(z[rough], b, b1, kappa, x1[rough], tau[rough])
+    return tau
+
+
+def _refine_extended(z, b, b1, kappa, x1, tau):
+    """Re-solve the nearly double root pair (support edges) containing the real-axis root
+    ``tau`` in extended precision (np.longdouble; a no-op gain where that is plain double).
+
+    In double precision such a pair carries an error ~ eps/|P'| ~ √eps. Here P is expanded to
+    second order about the pair's critical point τ0 (Newton on P', real since z is real), the
+    pair is r± = τ0 + (−P' ± √(P'² − 2PP''))/P'', and the physical member is the one with
+    Im τ > 0 (complex pair, inside the support) or with τ' = −P_z/P' > 0 (real pair, outside).
+    """
+    ld = np.longdouble
+    zl, x1l = z.astype(ld), x1.astype(ld)
+    c = _coefficients(zl, ld(b), ld(b1), ld(kappa), x1l)
+    t0 = tau.real.astype(ld)
+    with np.errstate(all="ignore"):
+        for _ in range(6):
+            p, dp, d2p = _horner2(c, t0)
+            t0 = np.where(d2p != 0, t0 - dp / d2p, t0)
+        p, dp, d2p = _horner2(c, t0)
+        disc = dp * dp - 2 * p * d2p
+        root = np.sqrt(np.abs(disc)) / d2p
+        cz = _coefficients(zl + 1j * ld(_COMPLEX_STEP), ld(b), ld(b1), ld(kappa), x1l).imag
+        pz = _horner2(cz, t0)[0]
+        # Real pair: P'(r) ≈ P''·(r − τ0), so τ' = −P_z/P' > 0 picks the side −sign(P_z P'').
+        centre = t0 - dp / d2p
+        real_pair = centre - np.sign(pz * d2p) * np.abs(root)
+        refined = np.where(disc < 0, centre + 1j * np.abs(root), real_pair + 0j)
+        p, _ = _horner(c, refined)
+        for _ in range(4):
+            # Newton on P itself removes the quadratic model's O(separation²) error.
+            _, dp = _horner(c, refined)
+            trial = refined - p / dp
+            trial = np.where(disc < 0, trial.real + 1j * np.abs(trial.imag), trial.real + 0j)
+            p_trial, _ = _horner(c, trial)
+            better = np.abs(p_trial) < np.abs(p)
+            refined = np.where(better, trial, refined)
+            p = np.where(better, p_trial, p)
+    refined = refined.astype(complex)
+    ok = np.isfinite(refined) & (np.abs(refined - tau) < 1e-3 * (1 + np.abs(tau)))
+    return np.where(ok, refined, tau)
+
+
+def _horner2(c, t):
+    """P(t), P'(t), P''(t) for a coefficient stack c (..., 5) broadcast against t."""
+    p = np.ones_like(t) * c[..., 0]
+    dp = np.zeros_like(t)
+    d2p = np.zeros_like(t)
+    for k in range(1, c.shape[-1]):
+        d2p = d2p * t + 2 * dp
+        dp = dp * t + p
+        p = p * t + c[..., k]
+    return p, dp, d2p
+
+
+def _select_upper(z, b, b1, kappa, x1):
+    """Physical τ(z) for Im z > 0: the unique root with Im τ > 0 and Im g1 < 0."""
+    c = _coefficients(z, b, b1, kappa, x1)
+    roots = quartic_roots(c)
+    g, g1, g2 = _blocks(roots, np.asarray(z)[..., None], b, kappa)
+    with np.errstate(all="ignore"):
+        score = np.minimum(roots.imag / np.abs(roots), -g1.imag / np.abs(g1))
+        score = np.where(np.isfinite(score), score, -np.inf)
+    pick = np.argmax(score, axis=-1)
+    return np.take_along_axis(roots, pick[..., None], axis=-1)[..., 0]
+
+
+def tau_branch(z, b, b1, kappa, x1):
+    """Physical τ(z) = z − (b²/2) g(z); real z means λ + i0. Broadcasts z against x1."""
+    b, b1, kappa = check_parameters(b, b1, kappa)
+    x1 = finite_array("x1", x1)
+    z = np.asarray(z)
+    if np.iscomplexobj(z):
+        z = z.astype(complex)
+        if not np.all(np.isfinite(z)):
+            finite_array("z", np.abs(z))
+        upper = z.imag >= 0
+        zu = np.where(upper, z, np.conj(z))
+        zr, zx = np.broadcast_arrays(zu, x1)
+        # Within a relative _ETA of the axis the signs of Im τ, Im g1 drown in rounding: select
+        # on the axis, then move the root to z by Newton steps.
+        on_axis = zr.imag <= _ETA * (b + b1 + np.abs(zx) + np.abs(zr))
+        tau = np.empty(zr.shape, dtype=complex)
+        if np.any(on_axis):
+            za, xa = zr[on_axis], zx[on_axis]
+            t = _select_real_axis(za.real, b, b1, kappa, xa)
+            if np.any(za.imag != 0):
+                c = _coefficients(za, b, b1, kappa, xa)
+                for _ in range(2):
+                    t = _newton_polish(c, t[:, None])[0][:, 0]
+            tau[on_axis] = t
+        if np.any(~on_axis):
+            tau[~on_axis] = _select_upper(zr[~on_axis], b, b1, kappa, zx[~on_axis])
+        upper = np.broadcast_to(upper, tau.shape)
+        return np.where(upper, tau, np.conj(tau))
+    z = finite_array("z", z)
+    shape = np.broadcast_shapes(z.shape, x1.shape)
+    zr, xr = (np.atleast_1d(np.broadcast_to(a, shape)) for a in (z, x1))
+    return _select_real_axis(zr, b, b1, kappa, xr).reshape(shape)
+
+
+def stieltjes(z, b, b1, kappa, x1):
+    """g(z) = ∫ dμ_{x1}(λ)/(z − λ) (so g ~ 1/z at infinity, Im g < 0 above the axis); real z
+    is read as λ + i0, so Re g is the principal value and −Im g/π the density."""
+    return block_stieltjes(z, b, b1, kappa, x1)[0]
+
+
+def block_stieltjes(z, b, b1, kappa, x1):
+    """(g, g1, g2): the full and the two block-trace Stieltjes transforms at z (real z: + i0)."""
+    b, b1, kappa = check_parameters(b, b1, kappa)
+    tau = tau_branch(z, b, b1, kappa, x1)
+    z = np.asarray(z)
+    g, g1, g2 = _blocks(tau, z, b, kappa)
+    # Far from the support g = 2(z − τ)/b² cancels (τ ≈ z − b²/(2z)); recompute it there.
+    far = np.abs(z) > 100 * np.abs(z - tau)
+    if np.any(far):
+        zf, x1f, g1f, g2f = (np.broadcast_to(a, far.shape)[far] for a in (z, np.asarray(x1, float), g1, g2))
+        g1, g2 = np.array(np.broadcast_to(g1, far.shape)), np.array(np.broadcast_to(g2, far.shape))
+        g1[far], g2[far] = _polish_dyson(zf, b, b1, kappa, x1f, g1f, g2f)
+        g = kappa * g1 + (1 - kappa) * g2
+    return g, g1, g2
+
+
+def _polish_dyson(z, b, b1, kappa, x1, g1, g2):
+    """Newton steps on the Dyson equations in (g1, g2) themselves, well conditioned far from
+    the support; a step is kept only if it cuts the residual by 4."""
+    c, c1 = b**2 / 2, b1**2 / 2
+
+    def residual(u1, u2):
+        a1 = z + x1 - c * (kappa * u1 + (1 - kappa) * u2) - c1 * u1
+        a2 = z - c * (kappa * u1 + (1 - kappa) * u2)
+        return u1 * a1 - 1, u2 * a2 - 1, a1, a2
+
+    f1, f2, a1, a2 = residual(g1, g2)
+    with np.errstate(all="ignore"):
+        for _ in range(2):
+            j11, j12 = a1 - g1 * (c * kappa + c1), -g1 * c * (1 - kappa)
+            j21, j22 = -g2 * c * kappa, a2 - g2 * c * (1 - kappa)
+            det = j11 * j22 - j12 * j21
+            t1 = g1 - (f1 * j22 - f2 * j12) / det
+            t2 = g2 - (j11 * f2 - j21 * f1) / det
+            n1, n2, b1_, b2_ = residual(t1, t2)
+            better = np.abs(n1) + np.abs(n2) < 0.25 * (np.abs(f1) + np.abs(f2))
+            g1, g2 = np.where(better, t1, g1), np.where(better, t2, g2)
+            f1, f2 = np.where(better, n1, f1), np.where(better, n2, f2)
+            a1, a2 = np.where(better, b1_, a1), np.where(better, b2_, a2)
+    return g1, g2
+
+
+def density(lam, b, b1, kappa, x1):
+    """ρ(λ) of μ_{x1}, the limiting spectral density of H(0, x1) (paper eq. 164, corrected
+    branch rule); broadcasts λ against x1."""
+    b = positive("b", b)
+    lam = finite_array("lam", lam)
+    tau = tau_branch(lam, b, b1, kappa, x1)
+    return 2.0 * tau.imag / (np.pi * b**2)
+
+
+def complex_log_potential(z, b, b1, kappa, x1):
+    """L(z) = ∫ log(z − λ) dμ_{x1}(λ), the branch real on (max supp, ∞); real z means λ + i0,
+    where Re L = Φ(λ, x1) (paper eq. 170) and Im L = π (1 − F(λ)), F the distribution
+    function of μ_{x1}. Broadcasts z against x1.
+
+    Closed form from the Dyson equations (module docstring): with g, g1, g2 at z,
+
+        L = x g + κ x1 g1 − (b²/4) g² − κ (b1²/4) g1² − κ log g1 − (1 − κ) log g2 − 1.
+
+    Its z-derivative is g by the Dyson equations and it behaves as 1 + log z at infinity,
+    whence the −1. It is stationary in (g1, g2) at the solution (the Dyson equations are its
+    critical-point conditions), so root errors enter only quadratically, also at the edges.
+    The logs take arguments in [−π, 0], continuous from +∞ because Im g1, Im g2 ≤ 0 on and
+    above the axis.
+    """
+    b, b1, kappa = check_parameters(b, b1, kappa)
+    x1 = finite_array("x1", x1)
+    g, g1, g2 = block_stieltjes(z, b, b1, kappa, x1)
+    z = np.asarray(z)
+    bracket = z * g + kappa * x1 * g1 - (b**2 / 4) * g**2 - kappa * (b1**2 / 4) * g1**2
+
+    def log(w):
+        # |Im w| maps a signed zero to +0, so a negative real w gets the argument −π.
+        return np.log(np.abs(w)) - 1j * np.arctan2(np.abs(w.imag), w.real)
+
+    return bracket - kappa * log(g1) - (1 - kappa) * log(g2) - 1.0
+
+
+def log_potential(x, b, b1, kappa, x1):
+    """Φ(x, x1) = ∫ log|λ − x| dμ_{x1}(λ) (paper eq. 170), broadcasting x against x1
+    (closed form: :func:`complex_log_potential`)."""
+    x = finite_array("x", x)
+    return complex_log_potential(x, b, b1, kappa, x1).real
+
+
+def distribution_function(lam, b, b1, kappa, x1):
+    """F(λ) = μ_{x1}((−∞, λ]) in closed form, 1 − Im L(λ + i0)/π (:func:`complex_log_potential`)."""
+    lam = finite_array("lam", lam)
+    return 1.0 - complex_log_potential(lam, b, b1, kappa, x1).imag / np.pi
+
+
+def support_box(b, b1, x1):
+    """An interval certain to contain the spectrum of H(0, x1): ‖b M‖ ≤ √2 b and
+    ‖b1 M1‖ ≤ √2 b1 in the limit, and the shift lies between −x1 and 0."""
+    r = np.sqrt(2.0) * (b + b1)
+    return min(-x1, 0.0) - r, max(-x1, 0.0) + r
+
+
+def support(b, b1, kappa, x1):
+    """Support of μ_{x1} as a list of disjoint closed intervals [(lo, hi), ...], increasing.
+
+    Edge candidates are the real roots of the quartic's discriminant in z (where two branches
+    of τ collide); an interval between consecutive candidates belongs to the support iff the
+    density is positive at its midpoint.
+    """
+    b, b1, kappa = check_parameters(b, b1, kappa)
+    x1 = finite("x1", x1)
+    scale = b + b1 + abs(x1)
+    coeffs = np.array(discriminant_coefficients(b, b1, kappa, x1), dtype=float)
+    lo, hi = support_box(b, b1, x1)
+    roots = np.roots(coeffs)
+    real = roots[np.abs(roots.imag) <= 1e-7 * scale].real
+    cand = np.unique(np.concatenate([[lo, hi], real[(real > lo) & (real < hi)]]))
+    mids = 0.5 * (cand[:-1] + cand[1:])
+    inside = density(mids, b, b1, kappa, x1) > 0
+    intervals = []
+    for (a, c), on in zip(zip(cand[:-1], cand[1:]), inside):
+        if not on:
+            continue
+        if intervals and intervals[-1][1] == a:
+            intervals[-1] = (intervals[-1][0], c)
+        else:
+            intervals.append((a, c))
+    return [(float(a), float(c)) for a, c in intervals]
+
+
+def n_components(b, b1, kappa, x1):
+    """Number of connected components of the support of μ_{x1}."""
+    return len(support(b, b1, kappa, x1))
+
+
+# ---------------------------------------------------------------------------------------
+# High-precision path (mpmath, working precision of mpmath.mp): the same branch rule.
+
+
+def tau_branch_mp(z, b, b1, kappa, x1):
+    """Physical τ(z) at mpmath precision for a single z (real z: λ + i0)."""
+    z = mpmath.mpmathify(z)
+    b, b1, kappa, x1 = (mpmath.mpf(v) for v in (b, b1, kappa, x1))
+    coeffs = quartic_coefficients_mp(z, b, b1, kappa, x1)
+    roots = mpmath.polyroots([mpmath.mpmathify(c) for c in coeffs], maxsteps=200,
+                             extraprec=2 * mpmath.mp.prec)
+    on_axis = mpmath.im(z) == 0
+    tiny = mpmath.mpf(2) ** (-mpmath.mp.prec // 2) * (abs(b) + abs(b1) + abs(x1) + abs(z))
+    best, best_score = None, -mpmath.inf
+    for t in roots:
+        t = mpmath.mpc(t)
+        g = 2 * (z - t) / b**2
+        g1 = (g - (1 - kappa) / t) / kappa
+        if on_axis and abs(mpmath.im(t)) <= tiny:
+            dpdz = mpmath.diff(lambda s: _poly_mp(quartic_coefficients_mp(s, b, b1, kappa, x1), t),
+                               mpmath.re(z))
+            dpdt = mpmath.diff(lambda s: _poly_mp(coeffs, s), mpmath.re(t))
+            dt = -mpmath.re(dpdz / dpdt)
+            dg = 2 * (1 - dt) / b**2
+            dg1 = (dg + (1 - kappa) * dt / mpmath.re(t) ** 2) / kappa
+            score = min(dt / (1 + abs(dt)), -dg1 / (abs(g1) ** 2 + abs(dg1)))
+            t = mpmath.mpc(mpmath.re(t), 0)
+        elif mpmath.im(t) > 0 and mpmath.im(g1) < 0:
+            score = 2
+        else:
+            score = -2
+        if score > best_score:
+            best, best_score = t, score
+    return best
+
+
+def _poly_mp(coeffs, t):
+    return mpmath.polyval([mpmath.mpmathify(c) for c in coeffs], t)
+
+
+def stieltjes_mp(z, b, b1, kappa, x1):
+    """g(z) at mpmath precision (single z)."""
+    tau = tau_branch_mp(z, b, b1, kappa, x1)
+    return 2 * (mpmath.mpmathify(z) - tau) / mpmath.mpf(b) ** 2
+
+
+def density_mp(lam, b, b1, kappa, x1):
+    """ρ(λ) at mpmath precision (single λ)."""
+    tau = tau_branch_mp(mpmath.mpf(lam), b, b1, kappa, x1)
+    return 2 * mpmath.im(tau) / (mpmath.pi * mpmath.mpf(b) ** 2)
+
+
+def support_mp(b, b1, kappa, x1):
+    """Support edges polished at mpmath precision: the real discriminant roots closest to the
+    double-precision edges of :func:`support`."""
+    edges = support(b, b1, kappa, x1)
+    coeffs = [mpmath.mpmathify(c) for c in discriminant_coefficients_mp(
+        mpmath.mpf(b), mpmath.mpf(b1), mpmath.mpf(kappa), mpmath.mpf(x1))]
+    polish = lambda e: mpmath.findroot(lambda s: mpmath.polyval(coeffs, s), mpmath.mpf(e))  # noqa: E731
+    return [(polish(lo), polish(hi)) for lo, hi in edges]
+
+
+def density_max_rule(lam, b, b1, kappa, x1, published: bool = False):
+    """The paper's own evaluation (eq. 164): per point, ``numpy.roots`` of the quartic and
+    ρ = 2/(π b²) · max over roots of max(Im τ, 0). A per-point Python loop, kept as the
+    baseline of ``benchmarks/bench_spectrum.py`` and, with ``published=True`` (eq. 163 as
+    published), for the derived-versus-published comparison against sampled spectra."""
+    b, b1, kappa = check_parameters(b, b1, kappa)
+    lam = finite_array("lam", lam)
+    x1 = finite("x1", x1)
+    coefficients = published_quartic_coefficients if published else quartic_coefficients
+    out = np.empty(lam.shape)
+    for i, z in np.ndenumerate(lam):
+        roots = np.roots(np.array(coefficients(z, b, b1, kappa, x1), dtype=float))
+        out[i] = 2.0 / (np.pi * b**2) * max(0.0, float(np.max(roots.imag)))
+    return out
