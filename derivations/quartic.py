@@ -36,6 +36,19 @@ def derived_quartic() -> sp.Poly:
     return sp.Poly([sp.factor(c / poly.LC()) for c in poly.all_coeffs()], tau)
 
 
+def block_quartic() -> sp.Poly:
+    """Monic polynomial in τ1 = 1/g1 = z + x1 − (b²/2) g − (b1²/2) g1 (the D-block analogue of
+    τ = 1/g2) whose roots contain τ1(z). Its Dyson equation gives τ = τ1 + (b1²/2)/τ1 − x1
+    with no division by b, so unlike the τ-quartic it keeps g = κ/τ1 + (1 − κ)/τ accurate
+    when b² ≪ |z|, |x1|, b1² (there g = 2(z − τ)/b² cancels catastrophically). The leading
+    coefficient is a pure number, so b1 = 0 is regular (τ1 = 0 is then a spurious root)."""
+    t1 = sp.Symbol("tau1")
+    t = t1 + b1**2 / 2 / t1 - x1
+    numerator, _ = sp.fraction(sp.together(b**2 / 2 * (kappa / t1 + (1 - kappa) / t) - (z - t)))
+    poly = sp.Poly(sp.expand(numerator), t1)
+    return sp.Poly([sp.factor(c / poly.LC()) for c in poly.all_coeffs()], t1)
+
+
 def published_quartic() -> sp.Poly:
     """Eq. (163) as published (MODEL.md §4), normalised to leading coefficient 1."""
     D = 1 + b1**2 / (kappa * b**2)
@@ -72,6 +85,11 @@ def evaluators() -> list[Evaluator]:
             "quartic_coefficients", (z, b, b1, kappa, x1), tuple(derived_quartic().all_coeffs()),
             "Coefficients (τ⁴ first, monic) of the quartic in τ = z − (b²/2)g, derived from the "
             "Dyson equations (MODEL.md §4; paper eq. 163).",
+        ),
+        Evaluator(
+            "block_quartic_coefficients", (z, b, b1, kappa, x1), tuple(block_quartic().all_coeffs()),
+            "Coefficients (τ1⁴ first, monic) of the quartic in τ1 = 1/g1, derived from the Dyson "
+            "equations (MODEL.md §4); accurate where b is small.",
         ),
         Evaluator(
             "published_quartic_coefficients", (z, b, b1, kappa, x1),

@@ -52,6 +52,11 @@ class AuditConfig:
     tw1_mean: float = -1.2065
     rate_bias: float = 0.3
 
+    @classmethod
+    def quick(cls) -> "AuditConfig":
+        """The first parameter set only, with a smaller Monte Carlo (seconds, not minutes)."""
+        return cls(cases=AUDIT_CASES[:1], max_instances=1000, rate_draws=4000, edge_draws=4)
+
 
 @dataclass(frozen=True)
 class AuditRow:

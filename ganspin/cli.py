@@ -16,7 +16,17 @@ from numerics.params import ParameterError
 
 COMMANDS: dict[str, str] = {
     "derive": "ganspin.commands.derive:derive",
+    "verify": "ganspin.commands.verify:verify",
     "figure": "ganspin.commands.figure:figure",
+    "reproduce": "ganspin.commands.reproduce:reproduce",
+    "complexity": "ganspin.commands.complexity:complexity",
+    "bands": "ganspin.commands.complexity:bands",
+    "gan": "ganspin.commands.gan:gan",
+    "model-check": "ganspin.commands.model:model_check",
+    "sweep": "ganspin.commands.sweep:sweep",
+    "constants": "ganspin.commands.constants:constants",
+    "spectrum": "ganspin.commands.spectrum:spectrum",
+    "logdet": "ganspin.commands.spectrum:logdet",
 }
 
 

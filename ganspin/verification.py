@@ -165,15 +165,17 @@ def summary_table(result: dict) -> str:
     return "\n".join(lines)
 
 
-def figure(out_dir: Path, quick: bool = True, constants: str = "derived") -> list[Path]:
+def figure(out_dir: Path, quick: bool = True, constants: str = "derived",
+           result: dict | None = None) -> list[Path]:
     """Figure "kac-rice": mean number of critical points with L_D <= t_D (all L_G) and with
-    L_G <= t_G (all L_D), direct counts vs the finite-N Kac-Rice prediction."""
+    L_G <= t_G (all L_D), direct counts vs the finite-N Kac-Rice prediction. ``result`` is a
+    :func:`run_check` result; without it the quick (or full) check is run first."""
     import matplotlib.pyplot as plt
 
     from ganspin.plotting import save_figure
 
-    config = KacRiceCheckConfig.quick() if quick else KacRiceCheckConfig()
-    result = run_check(config, progress=True)
+    if result is None:
+        result = run_check(KacRiceCheckConfig.quick() if quick else KacRiceCheckConfig(), progress=True)
     rows = result["configurations"]
     fig, axes = plt.subplots(2, len(rows), figsize=(4 * len(rows), 6.5), squeeze=False)
     key = "paper" if constants == "paper" else "derived"

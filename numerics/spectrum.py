@@ -20,7 +20,14 @@ with Im τ > 0 and Im g1 < 0. On the real axis z = λ + i0:
     other simple real root.
 A root counts as non-real when |Im τ| exceeds its first-order rounding bound. The rule is
 tested against histograms, against η → 0 limits off the axis and against the mpmath path.
-The density is ρ(λ) = −Im g(λ + i0)/π = 2 Im τ/(π b²).
+The density is ρ(λ) = −Im g(λ + i0)/π.
+
+Two parametrisations of the same four sheets (:func:`_sheets`). For b ≥ b1 the roots are
+found in τ and g = 2(z − τ)/b². For b < b1 they are found in τ1 = 1/g1 (the block quartic of
+``derivations/quartic.py``) and τ = τ1 + (b1²/2)/τ1 − x1: there b² can be many orders of
+magnitude below |z|, |x1| and b1² (small σ_z), τ agrees with z to ~ b²/|z| relative and
+2(z − τ)/b² would keep no correct digit, whereas g1 and τ themselves are well conditioned.
+Either way g = κ g1 + (1 − κ)/τ.
 """
 
 from __future__ import annotations
@@ -29,6 +36,7 @@ import mpmath
 import numpy as np
 
 from derivations.generated.quartic import (
+    block_quartic_coefficients,
     discriminant_coefficients,
     discriminant_coefficients_mp,
     published_quartic_coefficients,
@@ -45,6 +53,8 @@ _COMPLEX_STEP = 1e-30
 _ETA = 1e-8
 # Roots whose rounding bound exceeds this (relative) are polished in extended precision.
 _REFINE = 1e-12
+# Relative Newton correction of a Ferrari root beyond which the closed form is not trusted.
+_FERRARI_TRUST = 1e-7
 
 
 def check_parameters(b, b1, kappa):
@@ -52,12 +62,122 @@ def check_parameters(b, b1, kappa):
     return positive("b", b), nonnegative("b1", b1), unit_interval("kappa", kappa)
 
 
-def _coefficients(z, b, b1, kappa, x1):
-    """Quartic coefficients stacked on the last axis (τ⁴ first), broadcast over z and x1."""
-    coeffs = quartic_coefficients(z, b, b1, kappa, x1)
+def _coefficients(z, b, b1, kappa, x1, evaluator=quartic_coefficients):
+    """Monic quartic coefficients stacked on the last axis (highest power first), broadcast
+    over z and x1: the τ-quartic, or with ``evaluator=block_quartic_coefficients`` the
+    τ1-quartic."""
+    coeffs = evaluator(z, b, b1, kappa, x1)
     shape = np.broadcast_shapes(*(np.shape(c) for c in coeffs))
     dtype = np.result_type(*coeffs, float)
     return np.stack([np.broadcast_to(np.asarray(c, dtype=dtype), shape) for c in coeffs], axis=-1)
+
+
+def _block_coefficients(z, b, b1, kappa, x1):
+    """The τ1-quartic (τ1 = 1/g1) as stacked coefficients."""
+    return _coefficients(z, b, b1, kappa, x1, block_quartic_coefficients)
+
+
+def _block_form(z, b, b1, kappa, x1):
+    """Where (boolean, shape of z broadcast against x1) the sheets are solved in τ1 = 1/g1
+    rather than τ (module docstring). The τ form gets g = 2(z − τ)/b² with a cancellation
+    factor |τ/(z − τ)| ≈ z²/((1 − κ) b²/2) away from the G-block cluster at 0; the τ1 form
+    gets τ = τ1 + (b1²/2)/τ1 − x1 with a factor ≈ (|τ1| + |x1|)/|τ|, |τ1| ≲ |z + x1| + b1,
+    |τ| ≈ |z|. Each point takes the smaller; for b ≥ b1 the τ form throughout."""
+    z, x1 = np.broadcast_arrays(np.asarray(z), np.asarray(x1, dtype=float))
+    if b >= b1:
+        return np.zeros(z.shape, dtype=bool)
+    az = np.abs(z)
+    return az**3 > (1.0 - kappa) * (b**2 / 2) * (np.abs(z + x1) + np.abs(x1) + b1)
+
+
+def _from_tau1(tau1, b1, x1):
+    """(τ, g1) from τ1 = 1/g1: τ = τ1 + (b1²/2)/τ1 − x1 (the g1 Dyson equation, no 1/b)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return tau1 + (b1**2 / 2) / tau1 - x1, 1.0 / tau1
+
+
+def _sheets(z, b, b1, kappa, x1, slopes=False):
+    """The four solutions of the Dyson equations at z (1-d, x1 alike), each of shape (n, 4):
+    the quartic roots r (τ, or τ1 = 1/g1 where :func:`_block_form`), τ, g1, the first-order
+    rounding bounds of r, τ and g1 and, with ``slopes``, the z-derivatives (τ', g1') at real z;
+    first the :func:`_block_form` mask itself."""
+    block = _block_form(z, b, b1, kappa, x1)
+    out = None
+    for mask, form in ((~block, False), (block, True)):
+        if np.any(mask):
+            part = _sheets_in(form, z[mask], b, b1, kappa, x1[mask], slopes)
+            if out is None:
+                out = [np.empty(block.shape + (4,), dtype=a.dtype) for a in part]
+            for o, a in zip(out, part):
+                o[mask] = a
+    return (block, *out)
+
+
+def _sheets_in(block, z, b, b1, kappa, x1, slopes):
+    """:func:`_sheets` in one parametrisation (``block``: τ1, else τ).
+
+    The other variable is not taken from its cancelling formula (2(z − τ)/b², or
+    τ1 + (b1²/2)/τ1 − x1) but, like the root, from a well-conditioned equation: the block
+    Dyson equations as quadratics, τ1² − (τ + x1) τ1 + b1²/2 = 0 given τ, and
+    τ² − (z − κ (b²/2) g1) τ + (1 − κ) b²/2 = 0 given g1, taking the root that the cancelling
+    formula points at (the two are far apart except at the blocks' own edges)."""
+    coefficients = _block_coefficients if block else _coefficients
+    c = coefficients(z, b, b1, kappa, x1)
+    roots, dp = _roots_and_slopes(c)
+    noise = _rounding_bound(c[..., None, :], roots, dp)
+    zz, xx = z[..., None], x1[..., None]
+    cg = b**2 / 2
+    tau, g1 = _complete(block, roots, zz, b, b1, kappa, xx)
+    with np.errstate(all="ignore"):
+        if block:
+            s = zz - cg * kappa * g1
+            # τ² − sτ + c(1 − κ) = 0 with s = z − cκ g1: dτ = τ (dz − cκ dg1)/(2τ − s).
+            dtau_dg1 = -cg * kappa * tau / (2.0 * tau - s)
+            noise_g1 = noise / np.abs(roots) ** 2
+            noise_tau = np.abs(dtau_dg1) * noise_g1
+        else:
+            s = tau + xx
+            tau1 = 1.0 / g1
+            # τ1² − sτ1 + c1 = 0 with s = τ + x1: dτ1 = τ1 dτ/(2τ1 − s), dg1 = −dτ1/τ1².
+            dg1_dtau = -1.0 / (tau1 * (2.0 * tau1 - s))
+            noise_tau = noise
+            noise_g1 = np.abs(dg1_dtau) * noise
+        out = (roots, tau, g1, noise, noise_tau, noise_g1)
+        if not slopes:
+            return out
+        # Root slope −P_z/P_r, P_z by a complex step in z (coefficients are analytic in z).
+        cz = coefficients(z + 1j * _COMPLEX_STEP, b, b1, kappa, x1).imag
+        dr = -(_horner(cz[..., None, :], roots)[0] / _COMPLEX_STEP) / dp
+        if block:
+            dg1 = -dr / roots**2
+            dtau = tau * (1.0 - cg * kappa * dg1) / (2.0 * tau - s)
+        else:
+            dtau, dg1 = dr, dg1_dtau * dr
+    return out + (dtau, dg1)
+
+
+def _complete(block, r, z, b, b1, kappa, x1):
+    """(τ, g1) from quartic roots r: τ1 = 1/g1 where ``block``, else τ (:func:`_sheets_in`)."""
+    with np.errstate(all="ignore"):
+        if np.all(block):
+            g1 = 1.0 / r
+            tau = _quadratic_root(z - (b**2 / 2) * kappa * g1, (b**2 / 2) * (1.0 - kappa),
+                                  _from_tau1(r, b1, x1)[0])
+            return tau, g1
+        tau1 = _quadratic_root(r + x1, b1**2 / 2, 1.0 / _blocks(r, z, b, kappa)[1])
+        if not np.any(block):
+            return r, 1.0 / tau1
+        tau_b, g1_b = _complete(True, r, z, b, b1, kappa, x1)
+        return np.where(block, tau_b, r), np.where(block, g1_b, 1.0 / tau1)
+
+
+def _quadratic_root(s, p, estimate):
+    """The root of t² − s t + p = 0 nearest to ``estimate`` (cancellation-free pair)."""
+    d = np.sqrt(s * s - 4.0 * p + 0j)
+    big = np.where(np.abs(s + d) >= np.abs(s - d), s + d, s - d) / 2.0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        small = p / big
+    return np.where(np.abs(big - estimate) <= np.abs(small - estimate), big, small)
 
 
 def quartic_roots(c):
@@ -65,21 +185,26 @@ def quartic_roots(c):
 
     Ferrari's closed form, vectorised (depressed quartic, resolvent cubic by Cardano with the
     cancellation-free choice of cube root and the largest resolvent root), then one Newton
-    step; the few degenerate points (resolvent root 0) fall back to companion-matrix
-    eigenvalues."""
+    step. Where that step moves some root by more than _FERRARI_TRUST relative (degenerate
+    resolvent, or roots spread over many orders of magnitude: Ferrari's shift by a/4 then
+    wipes out the small ones) the roots are recomputed as balanced companion-matrix
+    eigenvalues, which keep every root to relative accuracy."""
     return _roots_and_slopes(c)[0]
 
 
 def _roots_and_slopes(c):
     """(roots, P'(roots)) of :func:`quartic_roots`."""
     roots = _ferrari(c)
-    bad = ~np.all(np.isfinite(roots), axis=-1)
+    polished, dp = _newton_polish(c, roots)
+    with np.errstate(all="ignore"):
+        moved = np.abs(polished - roots) > _FERRARI_TRUST * np.abs(polished)
+    bad = np.any(moved | ~np.isfinite(polished), axis=-1)
     if np.any(bad):
         comp = np.zeros((np.count_nonzero(bad), 4, 4), dtype=c.dtype)
         comp[:, 0, :] = -c[bad][:, 1:]
         comp[:, 1, 0] = comp[:, 2, 1] = comp[:, 3, 2] = 1.0
-        roots[bad] = np.linalg.eigvals(comp)
-    return _newton_polish(c, roots)
+        polished[bad], dp[bad] = _newton_polish(c[bad], np.linalg.eigvals(comp))
+    return polished, dp
 
 
 def _newton_polish(c, roots):
@@ -141,7 +266,7 @@ def _rounding_bound(c, t, dp):
 
 
 def _blocks(tau, z, b, kappa):
-    """(g, g1, g2) from τ (module docstring)."""
+    """(g, g1, g2) from τ in the τ parametrisation (module docstring)."""
     with np.errstate(divide="ignore", invalid="ignore"):
         g = 2.0 * (z - tau) / b**2
         g2 = 1.0 / tau
@@ -150,26 +275,18 @@ def _blocks(tau, z, b, kappa):
 
 
 def _select_real_axis(z, b, b1, kappa, x1):
-    """Physical τ(λ + i0) for real λ = z (z and x1 arrays of the same shape)."""
+    """Physical (τ, g1) at λ + i0 for real λ = z (z and x1 arrays of the same shape)."""
     z = np.asarray(z, dtype=float)
-    c = _coefficients(z, b, b1, kappa, x1)
-    roots, dp = _roots_and_slopes(c)
-    _, g1, _ = _blocks(roots, z[..., None], b, kappa)
-    noise = _rounding_bound(c[..., None, :], roots, dp)
+    block, roots, tau, g1, noise, noise_tau, noise_g1 = _sheets(z, b, b1, kappa, x1)
     with np.errstate(all="ignore"):
-        dg1_noise = np.abs(2.0 / b**2 + (1.0 - kappa) / (kappa * roots**2)) * noise / kappa
-        nonreal = (np.abs(roots.imag) > noise) & (np.abs(g1.imag) > dg1_noise)
-        complex_ok = nonreal & (roots.imag > 0) & (g1.imag < 0)
+        nonreal = (np.abs(tau.imag) > noise_tau) & (np.abs(g1.imag) > noise_g1)
+        complex_ok = nonreal & (tau.imag > 0) & (g1.imag < 0)
     score = np.where(complex_ok, 2.0, -2.0)
     off = ~np.any(complex_ok, axis=-1)
     if np.any(off):
         # Off the support: score the real roots by the signs of τ' and g1'.
-        r, d, gg1 = roots[off], dp[off], g1[off]
+        gg1, dtau, dg1 = (_sheets(z[off], b, b1, kappa, x1[off], slopes=True)[k] for k in (3, 7, 8))
         with np.errstate(all="ignore"):
-            # τ' = −P_z/P_τ, P_z by a complex step in z (coefficients are analytic in z).
-            cz = _coefficients(z[off] + 1j * _COMPLEX_STEP, b, b1, kappa, x1[off]).imag
-            dtau = -(_horner(cz[..., None, :], r)[0] / _COMPLEX_STEP) / d
-            dg1 = (2.0 * (1.0 - dtau) / b**2 + (1.0 - kappa) * dtau / r**2) / kappa
             rt, rg = dtau.real, dg1.real
             real_score = np.minimum(rt / (1 + np.abs(rt)), -rg / (np.abs(gg1) ** 2 + np.abs(rg)))
             real_score = np.where(np.isfinite(real_score), real_score, -np.inf)
@@ -182,29 +299,35 @@ def _select_real_axis(z, b, b1, kappa, x1):
         # the real-axis root nearest to the certified physical root at z + iη (the colliding
         # pair agrees to O(√η) there, every other root is O(1) away).
         eta = _ETA * (b + b1 + np.abs(x1[unsure]) + np.abs(z[unsure]))
-        near = _select_upper(z[unsure] + 1j * eta, b, b1, kappa, x1[unsure])
+        near_tau, near_g1 = _select_upper(z[unsure] + 1j * eta, b, b1, kappa, x1[unsure])
+        near = np.where(block[unsure], 1.0 / near_g1, near_tau)
         pick[unsure] = np.argmin(np.abs(roots[unsure] - near[..., None]), axis=-1)
-    tau = np.take_along_axis(roots, pick[..., None], axis=-1)[..., 0]
-    is_complex = np.take_along_axis(complex_ok, pick[..., None], axis=-1)[..., 0]
-    tau = np.where(is_complex, tau.real + 1j * np.abs(tau.imag), tau.real + 0j)
-    rough = np.take_along_axis(noise, pick[..., None], axis=-1)[..., 0] > _REFINE * (1 + np.abs(tau))
-    if np.any(rough):
-        tau[rough] = _refine_extended(z[rough], b, b1, kappa, x1[rough], tau[rough])
-    return tau
+    take = lambda a: np.take_along_axis(a, pick[..., None], axis=-1)[..., 0]  # noqa: E731
+    r, is_complex = take(roots), take(complex_ok)
+    # The physical root has Im τ > 0 and Im τ1 = −Im g1/|g1|² > 0: both forms take Im r ≥ 0.
+    r = np.where(is_complex, r.real + 1j * np.abs(r.imag), r.real + 0j)
+    rough = take(noise) > _REFINE * (1 + np.abs(r))
+    for form, coefficients in ((False, _coefficients), (True, _block_coefficients)):
+        redo = rough & (block == form)
+        if np.any(redo):
+            r[redo] = _refine_extended(coefficients, z[redo], b, b1, kappa, x1[redo], r[redo])
+    return _complete(block, r, z, b, b1, kappa, x1)
 
 
-def _refine_extended(z, b, b1, kappa, x1, tau):
+def _refine_extended(coefficients, z, b, b1, kappa, x1, tau):
     """Re-solve the nearly double root pair (support edges) containing the real-axis root
-    ``tau`` in extended precision (np.longdouble; a no-op gain where that is plain double).
+    ``tau`` of the quartic ``coefficients`` (in τ, or in τ1 = 1/g1: the same rules apply) in
+    extended precision (np.longdouble; a no-op gain where that is plain double).
 
     In double precision such a pair carries an error ~ eps/|P'| ~ √eps. Here P is expanded to
     second order about the pair's critical point τ0 (Newton on P', real since z is real), the
     pair is r± = τ0 + (−P' ± √(P'² − 2PP''))/P'', and the physical member is the one with
-    Im τ > 0 (complex pair, inside the support) or with τ' = −P_z/P' > 0 (real pair, outside).
+    Im τ > 0 (complex pair, inside the support) or with τ' = −P_z/P' > 0 (real pair, outside);
+    for τ1 likewise (Im g1 < 0, g1' < 0).
     """
     ld = np.longdouble
     zl, x1l = z.astype(ld), x1.astype(ld)
-    c = _coefficients(zl, ld(b), ld(b1), ld(kappa), x1l)
+    c = coefficients(zl, ld(b), ld(b1), ld(kappa), x1l)
     t0 = tau.real.astype(ld)
     with np.errstate(all="ignore"):
         for _ in range(6):
@@ -213,11 +336,17 @@ def _refine_extended(z, b, b1, kappa, x1, tau):
         p, dp, d2p = _horner2(c, t0)
         disc = dp * dp - 2 * p * d2p
         root = np.sqrt(np.abs(disc)) / d2p
-        cz = _coefficients(zl + 1j * ld(_COMPLEX_STEP), ld(b), ld(b1), ld(kappa), x1l).imag
-        pz = _horner2(cz, t0)[0]
-        # Real pair: P'(r) ≈ P''·(r − τ0), so τ' = −P_z/P' > 0 picks the side −sign(P_z P'').
+        cz = coefficients(zl + 1j * ld(_COMPLEX_STEP), ld(b), ld(b1), ld(kappa), x1l).imag
         centre = t0 - dp / d2p
-        real_pair = centre - np.sign(pz * d2p) * np.abs(root)
+        # Real pair: at an edge the members' slopes −P_z/P' have opposite signs and τ' > 0
+        # picks the physical one. Equal signs mean two sheets merely passing close (not an
+        # edge, e.g. a far-away G-block cluster): the double-precision choice stands, so
+        # keep the member nearest to it.
+        ends = [centre + np.abs(root), centre - np.abs(root)]
+        slope = [-_horner2(cz, m)[0] / _horner2(c, m)[1] for m in ends]
+        by_slope = np.where(slope[0] > 0, ends[0], ends[1])
+        nearest = np.where(np.abs(ends[0] - tau.real) <= np.abs(ends[1] - tau.real), ends[0], ends[1])
+        real_pair = np.where(slope[0] * slope[1] < 0, by_slope, nearest)
         refined = np.where(disc < 0, centre + 1j * np.abs(root), real_pair + 0j)
         p, _ = _horner(c, refined)
         for _ in range(4):
@@ -247,19 +376,22 @@ def _horner2(c, t):
 
 
 def _select_upper(z, b, b1, kappa, x1):
-    """Physical τ(z) for Im z > 0: the unique root with Im τ > 0 and Im g1 < 0."""
-    c = _coefficients(z, b, b1, kappa, x1)
-    roots = quartic_roots(c)
-    g, g1, g2 = _blocks(roots, np.asarray(z)[..., None], b, kappa)
+    """Physical (τ, g1) for Im z > 0: the unique solution with Im τ > 0 and Im g1 < 0."""
+    tau, g1 = _sheets(z, b, b1, kappa, x1)[2:4]
     with np.errstate(all="ignore"):
-        score = np.minimum(roots.imag / np.abs(roots), -g1.imag / np.abs(g1))
+        score = np.minimum(tau.imag / np.abs(tau), -g1.imag / np.abs(g1))
         score = np.where(np.isfinite(score), score, -np.inf)
-    pick = np.argmax(score, axis=-1)
-    return np.take_along_axis(roots, pick[..., None], axis=-1)[..., 0]
+    pick = np.argmax(score, axis=-1)[..., None]
+    return (np.take_along_axis(tau, pick, axis=-1)[..., 0], np.take_along_axis(g1, pick, axis=-1)[..., 0])
 
 
 def tau_branch(z, b, b1, kappa, x1):
     """Physical τ(z) = z − (b²/2) g(z); real z means λ + i0. Broadcasts z against x1."""
+    return _branch(z, b, b1, kappa, x1)[0]
+
+
+def _branch(z, b, b1, kappa, x1):
+    """Physical (τ, g1) at z (real z: λ + i0), broadcasting z against x1."""
     b, b1, kappa = check_parameters(b, b1, kappa)
     x1 = finite_array("x1", x1)
     z = np.asarray(z)
@@ -274,22 +406,28 @@ def tau_branch(z, b, b1, kappa, x1):
         # on the axis, then move the root to z by Newton steps.
         on_axis = zr.imag <= _ETA * (b + b1 + np.abs(zx) + np.abs(zr))
         tau = np.empty(zr.shape, dtype=complex)
+        g1 = np.empty(zr.shape, dtype=complex)
         if np.any(on_axis):
             za, xa = zr[on_axis], zx[on_axis]
-            t = _select_real_axis(za.real, b, b1, kappa, xa)
+            t, u = _select_real_axis(za.real, b, b1, kappa, xa)
             if np.any(za.imag != 0):
-                c = _coefficients(za, b, b1, kappa, xa)
+                block = _block_form(za.real, b, b1, kappa, xa)
+                c = np.where(block[:, None], _block_coefficients(za, b, b1, kappa, xa),
+                             _coefficients(za, b, b1, kappa, xa))
+                r = np.where(block, 1.0 / u, t)
                 for _ in range(2):
-                    t = _newton_polish(c, t[:, None])[0][:, 0]
-            tau[on_axis] = t
+                    r = _newton_polish(c, r[:, None])[0][:, 0]
+                t, u = _complete(block, r, za, b, b1, kappa, xa)
+            tau[on_axis], g1[on_axis] = t, u
         if np.any(~on_axis):
-            tau[~on_axis] = _select_upper(zr[~on_axis], b, b1, kappa, zx[~on_axis])
+            tau[~on_axis], g1[~on_axis] = _select_upper(zr[~on_axis], b, b1, kappa, zx[~on_axis])
         upper = np.broadcast_to(upper, tau.shape)
-        return np.where(upper, tau, np.conj(tau))
+        return np.where(upper, tau, np.conj(tau)), np.where(upper, g1, np.conj(g1))
     z = finite_array("z", z)
     shape = np.broadcast_shapes(z.shape, x1.shape)
     zr, xr = (np.atleast_1d(np.broadcast_to(a, shape)) for a in (z, x1))
-    return _select_real_axis(zr, b, b1, kappa, xr).reshape(shape)
+    tau, g1 = _select_real_axis(zr, b, b1, kappa, xr)
+    return tau.reshape(shape), g1.reshape(shape)
 
 
 def stieltjes(z, b, b1, kappa, x1):
@@ -301,10 +439,13 @@ def stieltjes(z, b, b1, kappa, x1):
 def block_stieltjes(z, b, b1, kappa, x1):
     """(g, g1, g2): the full and the two block-trace Stieltjes transforms at z (real z: + i0)."""
     b, b1, kappa = check_parameters(b, b1, kappa)
-    tau = tau_branch(z, b, b1, kappa, x1)
+    tau, g1 = _branch(z, b, b1, kappa, x1)
     z = np.asarray(z)
-    g, g1, g2 = _blocks(tau, z, b, kappa)
-    # Far from the support g = 2(z − τ)/b² cancels (τ ≈ z − b²/(2z)); recompute it there.
+    with np.errstate(divide="ignore", invalid="ignore"):
+        g2 = 1.0 / tau
+    g = kappa * g1 + (1 - kappa) * g2
+    # Far from the support the quartic roots are poorly conditioned relative to g (τ ≈ z −
+    # b²/(2z)); polish there on the Dyson equations themselves.
     far = np.abs(z) > 100 * np.abs(z - tau)
     if np.any(far):
         zf, x1f, g1f, g2f = (np.broadcast_to(a, far.shape)[far] for a in (z, np.asarray(x1, float), g1, g2))
@@ -343,10 +484,10 @@ def _polish_dyson(z, b, b1, kappa, x1, g1, g2):
 def density(lam, b, b1, kappa, x1):
     """ρ(λ) of μ_{x1}, the limiting spectral density of H(0, x1) (paper eq. 164, corrected
     branch rule); broadcasts λ against x1."""
-    b = positive("b", b)
     lam = finite_array("lam", lam)
-    tau = tau_branch(lam, b, b1, kappa, x1)
-    return 2.0 * tau.imag / (np.pi * b**2)
+    tau, g1 = _branch(lam, b, b1, kappa, x1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return -(kappa * g1.imag + (1.0 - kappa) * (1.0 / tau).imag) / np.pi
 
 
 def complex_log_potential(z, b, b1, kappa, x1):

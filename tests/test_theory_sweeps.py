@@ -167,6 +167,7 @@ def test_cli_sweep_json(tmp_path, capsys):
     assert np.all(np.array(out["min_sum"]) >= np.array(out["min_u_d"]) + np.array(out["min_u_g"]) - 1e-9)
 
 
+@pytest.mark.torture  # the failing searches take minutes before they give up
 @pytest.mark.xfail(strict=False, reason="numerics.spectrum.log_potential is wrong in the gap between "
                    "separated support components (e.g. b=0.0021, b1=6, x1=-47.45, x=10 gives 33.7, not ~3.5); "
                    "the gap scan then chases spurious positive complexity")

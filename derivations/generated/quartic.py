@@ -30,6 +30,28 @@ def quartic_coefficients_mp(z, b, b1, kappa, x1):
     )
 
 
+def block_quartic_coefficients(z, b, b1, kappa, x1):
+    """Coefficients (τ1⁴ first, monic) of the quartic in τ1 = 1/g1, derived from the Dyson equations (MODEL.md §4); accurate where b is small."""
+    return (
+        1,
+        -2*x1 - z,
+        (1/2)*b**2 + b1**2 + x1**2 + x1*z,
+        -1/2*b**2*kappa*x1 - b1**2*x1 - 1/2*b1**2*z,
+        (1/4)*b**2*b1**2*kappa + (1/4)*b1**4,
+    )
+
+
+def block_quartic_coefficients_mp(z, b, b1, kappa, x1):
+    """Coefficients (τ1⁴ first, monic) of the quartic in τ1 = 1/g1, derived from the Dyson equations (MODEL.md §4); accurate where b is small."""
+    return (
+        1,
+        -2*x1 - z,
+        (mpmath.mpf(1)/mpmath.mpf(2))*b**2 + b1**2 + x1**2 + x1*z,
+        -mpmath.mpf(1)/mpmath.mpf(2)*b**2*kappa*x1 - b1**2*x1 - mpmath.mpf(1)/mpmath.mpf(2)*b1**2*z,
+        (mpmath.mpf(1)/mpmath.mpf(4))*b**2*b1**2*kappa + (mpmath.mpf(1)/mpmath.mpf(4))*b1**4,
+    )
+
+
 def published_quartic_coefficients(z, b, b1, kappa, x1):
     """Coefficients (τ⁴ first, monic) of the paper's eq. (163) as published, for comparison."""
     return (

@@ -87,10 +87,9 @@ def constants(p, q, kappa, sigma_z, as_json, audit, quick, progress):
     if audit:
         from dataclasses import asdict
 
-        from ganspin.audit import AUDIT_CASES, AuditConfig, audit_markdown, audit_rows
+        from ganspin.audit import AuditConfig, audit_markdown, audit_rows
 
-        config = (AuditConfig(cases=AUDIT_CASES[:1], max_instances=1000, rate_draws=4000, edge_draws=4)
-                  if quick else AuditConfig())
+        config = AuditConfig.quick() if quick else AuditConfig()
         rows = audit_rows(config, progress=progress)
         if as_json:
             click.echo(json.dumps(_json_safe({"config": asdict(config), "rows": [asdict(r) for r in rows]})))
