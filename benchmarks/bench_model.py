@@ -17,7 +17,7 @@ from numerics.model import form_derivatives
 
 
 def naive_derivatives(T, w):
-    I, d = T.shape[0], T.ndim - 1
+    d = T.ndim - 1
     S = sum(np.transpose(T, (0,) + p) for p in itertools.permutations(range(1, d + 1))) / math.factorial(d)
     value = np.empty(w.shape[:2])
     grad = np.empty(w.shape)

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+
+from ganspin.atomic import atomic_path  # noqa: E402
 
 
 def save_figure(fig, out_dir: Path, name: str) -> list[Path]:
@@ -18,9 +19,8 @@ def save_figure(fig, out_dir: Path, name: str) -> list[Path]:
     paths = []
     for ext in ("png", "pdf"):
         path = out_dir / f"{name}.{ext}"
-        tmp = out_dir / f".{name}.{ext}.tmp"
-        fig.savefig(tmp, format=ext, dpi=150, bbox_inches="tight")
-        os.replace(tmp, path)
+        with atomic_path(path) as tmp:
+            fig.savefig(tmp, format=ext, dpi=150, bbox_inches="tight")
         paths.append(path)
     plt.close(fig)
     return paths

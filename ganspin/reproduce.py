@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import importlib
 import json
-import os
 import platform
 import time
 from dataclasses import asdict, dataclass, field
@@ -20,6 +19,7 @@ from typing import Callable
 
 import numpy as np
 
+from ganspin.atomic import write_text
 from numerics.params import ParameterError
 
 
@@ -60,13 +60,6 @@ class Stage:
     run: Callable[[ReproduceConfig], dict]
     paper_claim: str = ""
     figures: tuple[str, ...] = field(default=())
-
-
-def _atomic_write_text(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
 
 
 def _call(target: str, *args, **kwargs):
@@ -112,7 +105,7 @@ def run_stages(cfg: ReproduceConfig, stages: list[Stage], echo=print) -> dict[st
                              f"same command to resume; finished stages are kept in {cfg.out_dir}") from exc
         summary["seconds"] = round(time.perf_counter() - start, 2)
         summary["config"] = config_dict(cfg)
-        _atomic_write_text(marker, json.dumps(summary, indent=1, default=str))
+        write_text(marker, json.dumps(summary, indent=1, default=str))
         summaries[stage.name] = summary
         echo(f"    finished in {summary['seconds']:.1f} s")
     return summaries
@@ -166,9 +159,9 @@ def write_report(cfg: ReproduceConfig, stages: list[Stage], summaries: dict[str,
     lines += [f"| {k} | {v} |" for k, v in software_versions().items()]
     text = "\n".join(lines) + "\n"
     md_path, html_path = out / "report.md", out / "report.html"
-    _atomic_write_text(md_path, text)
+    write_text(md_path, text)
     body = markdown.markdown(text, extensions=["tables"])
-    _atomic_write_text(html_path, "<!doctype html><meta charset='utf-8'><title>ganspin report</title>"
+    write_text(html_path, "<!doctype html><meta charset='utf-8'><title>ganspin report</title>"
                                   "<style>body{font-family:sans-serif;max-width:60em;margin:auto}"
                                   "img{max-width:100%}table{border-collapse:collapse}"
                                   "td,th{border:1px solid #999;padding:2px 6px}</style>\n" + body)
@@ -440,5 +433,5 @@ def reproduce(cfg: ReproduceConfig, echo=print) -> list[Path]:
     """Run every stage (resuming finished ones) and write the report; return the report paths."""
     plan = stages(cfg)
     summaries = run_stages(cfg, plan, echo=echo)
-    _atomic_write_text(Path(cfg.out_dir) / "config.json", json.dumps(config_dict(cfg), indent=1))
+    write_text(Path(cfg.out_dir) / "config.json", json.dumps(config_dict(cfg), indent=1))
     return write_report(cfg, plan, summaries)

@@ -46,6 +46,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from ganspin.atomic import atomic_path
 from numerics.params import ParameterError, finite, integer, positive, unit_interval
 
 SYNCHRONOUS = "synchronous"
@@ -163,13 +164,10 @@ def _check_result(point: dict, result) -> dict[str, np.ndarray]:
 
 
 def _write_part(directory: Path, key: str, point: dict, result: dict[str, np.ndarray]) -> None:
-    path = directory / f"{key}.npz"
-    tmp = directory / f".{key}.{os.getpid()}.tmp"
-    with open(tmp, "wb") as fh:
+    with atomic_path(directory / f"{key}.npz") as tmp, open(tmp, "wb") as fh:
         np.savez(fh, __point__=np.array(json.dumps(point)), **result)
         fh.flush()
         os.fsync(fh.fileno())
-    os.replace(tmp, path)
 
 
 def _read_part(path: Path) -> dict[str, np.ndarray]:
@@ -242,12 +240,15 @@ def consolidate(sweep: Sweep, store_path):
         if isinstance(v, (bool, int, float, str)):
             attrs[f"config_{k}"] = int(v) if isinstance(v, bool) else v
     ds = xr.Dataset(data_vars, coords={k: np.asarray(v) for k, v in sweep.coords.items()}, attrs=attrs)
-    store_path = Path(store_path)
-    store_path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = store_path.with_name(f".{store_path.name}.{os.getpid()}.tmp")
-    ds.to_netcdf(tmp, engine=NETCDF_ENGINE)
-    os.replace(tmp, store_path)
+    write_netcdf(ds, store_path)
     return ds
+
+
+def write_netcdf(ds, path) -> Path:
+    """Write ``ds`` to the netCDF file ``path`` atomically."""
+    with atomic_path(path) as tmp:
+        ds.to_netcdf(tmp, engine=NETCDF_ENGINE)
+    return Path(path)
 
 
 def open_store(store_path):

@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import json
 import math
-import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
+
+from ganspin.atomic import write_text
 
 from numerics.params import ParameterError, finite_array, integer
 
@@ -143,13 +144,8 @@ def run_check(config: KacRiceCheckConfig, progress: bool = False, out_path: Path
 
 
 def write_json(result: dict, path: Path) -> Path:
-    """Atomic write (temp file + rename)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps(result, indent=1), encoding="utf-8")
-    os.replace(tmp, path)
-    return path
+    """Atomic write of ``result`` as JSON."""
+    return write_text(path, json.dumps(result, indent=1))
 
 
 def summary_table(result: dict) -> str:

@@ -22,12 +22,15 @@ A root counts as non-real when |Im τ| exceeds its first-order rounding bound. T
 tested against histograms, against η → 0 limits off the axis and against the mpmath path.
 The density is ρ(λ) = −Im g(λ + i0)/π.
 
-Two parametrisations of the same four sheets (:func:`_sheets`). For b ≥ b1 the roots are
-found in τ and g = 2(z − τ)/b². For b < b1 they are found in τ1 = 1/g1 (the block quartic of
-``derivations/quartic.py``) and τ = τ1 + (b1²/2)/τ1 − x1: there b² can be many orders of
-magnitude below |z|, |x1| and b1² (small σ_z), τ agrees with z to ~ b²/|z| relative and
-2(z − τ)/b² would keep no correct digit, whereas g1 and τ themselves are well conditioned.
-Either way g = κ g1 + (1 − κ)/τ.
+Two parametrisations of the same four sheets (:func:`_sheets`), chosen per point by
+:func:`_block_form`: roots in τ, or in τ1 = 1/g1 (the block quartic of
+``derivations/quartic.py``). When b² is many orders of magnitude below |z|, |x1|, b1² (small
+σ_z), τ agrees with z to ~ b²/|z| relative away from the G-block cluster at 0, so τ is then
+resolved by no double-precision root and 2(z − τ)/b² keeps no correct digit; τ1 stays well
+conditioned there, and τ is well conditioned inside the cluster. The other variable comes from
+the block Dyson equations as quadratics, never from a cancelling formula, and
+g = κ g1 + (1 − κ)/τ. All tolerances are relative to the roots themselves, so the rules are
+scale-free (Φ of H/s is Φ of H minus log s).
 """
 
 from __future__ import annotations
@@ -102,6 +105,8 @@ def _sheets(z, b, b1, kappa, x1, slopes=False):
     rounding bounds of r, τ and g1 and, with ``slopes``, the z-derivatives (τ', g1') at real z;
     first the :func:`_block_form` mask itself."""
     block = _block_form(z, b, b1, kappa, x1)
+    if not np.any(block) or np.all(block):
+        return (block, *_sheets_in(bool(np.any(block)), z, b, b1, kappa, x1, slopes))
     out = None
     for mask, form in ((~block, False), (block, True)):
         if np.any(mask):
@@ -277,7 +282,7 @@ def _blocks(tau, z, b, kappa):
 def _select_real_axis(z, b, b1, kappa, x1):
     """Physical (τ, g1) at λ + i0 for real λ = z (z and x1 arrays of the same shape)."""
     z = np.asarray(z, dtype=float)
-    block, roots, tau, g1, noise, noise_tau, noise_g1 = _sheets(z, b, b1, kappa, x1)
+    block, roots, tau, g1, noise, noise_tau, noise_g1, dtau, dg1 = _sheets(z, b, b1, kappa, x1, slopes=True)
     with np.errstate(all="ignore"):
         nonreal = (np.abs(tau.imag) > noise_tau) & (np.abs(g1.imag) > noise_g1)
         complex_ok = nonreal & (tau.imag > 0) & (g1.imag < 0)
@@ -285,9 +290,9 @@ def _select_real_axis(z, b, b1, kappa, x1):
     off = ~np.any(complex_ok, axis=-1)
     if np.any(off):
         # Off the support: score the real roots by the signs of τ' and g1'.
-        gg1, dtau, dg1 = (_sheets(z[off], b, b1, kappa, x1[off], slopes=True)[k] for k in (3, 7, 8))
+        gg1 = g1[off]
         with np.errstate(all="ignore"):
-            rt, rg = dtau.real, dg1.real
+            rt, rg = dtau[off].real, dg1[off].real
             real_score = np.minimum(rt / (1 + np.abs(rt)), -rg / (np.abs(gg1) ** 2 + np.abs(rg)))
             real_score = np.where(np.isfinite(real_score), real_score, -np.inf)
         score[off] = np.where(nonreal[off], -2.0, real_score)
@@ -306,15 +311,16 @@ def _select_real_axis(z, b, b1, kappa, x1):
     r, is_complex = take(roots), take(complex_ok)
     # The physical root has Im τ > 0 and Im τ1 = −Im g1/|g1|² > 0: both forms take Im r ≥ 0.
     r = np.where(is_complex, r.real + 1j * np.abs(r.imag), r.real + 0j)
-    rough = take(noise) > _REFINE * (1 + np.abs(r))
+    rough = take(noise) > _REFINE * np.abs(r)
     for form, coefficients in ((False, _coefficients), (True, _block_coefficients)):
         redo = rough & (block == form)
         if np.any(redo):
-            r[redo] = _refine_extended(coefficients, z[redo], b, b1, kappa, x1[redo], r[redo])
+            r[redo] = _refine_extended(coefficients, z[redo], b, b1, kappa, x1[redo], r[redo],
+                                       take(noise)[redo])
     return _complete(block, r, z, b, b1, kappa, x1)
 
 
-def _refine_extended(coefficients, z, b, b1, kappa, x1, tau):
+def _refine_extended(coefficients, z, b, b1, kappa, x1, tau, noise):
     """Re-solve the nearly double root pair (support edges) containing the real-axis root
     ``tau`` of the quartic ``coefficients`` (in τ, or in τ1 = 1/g1: the same rules apply) in
     extended precision (np.longdouble; a no-op gain where that is plain double).
@@ -323,7 +329,9 @@ def _refine_extended(coefficients, z, b, b1, kappa, x1, tau):
     second order about the pair's critical point τ0 (Newton on P', real since z is real), the
     pair is r± = τ0 + (−P' ± √(P'² − 2PP''))/P'', and the physical member is the one with
     Im τ > 0 (complex pair, inside the support) or with τ' = −P_z/P' > 0 (real pair, outside);
-    for τ1 likewise (Im g1 < 0, g1' < 0).
+    for τ1 likewise (Im g1 < 0, g1' < 0). The result replaces ``tau`` only within 10 times
+    its first-order rounding bound ``noise`` (≳ the pair separation at a true near-double
+    root): elsewhere the quadratic model may describe a different pair.
     """
     ld = np.longdouble
     zl, x1l = z.astype(ld), x1.astype(ld)
@@ -359,7 +367,7 @@ def _refine_extended(coefficients, z, b, b1, kappa, x1, tau):
             refined = np.where(better, trial, refined)
             p = np.where(better, p_trial, p)
     refined = refined.astype(complex)
-    ok = np.isfinite(refined) & (np.abs(refined - tau) < 1e-3 * (1 + np.abs(tau)))
+    ok = np.isfinite(refined) & (np.abs(refined - tau) < np.minimum(1e-3 * np.abs(tau), 10 * noise))
     return np.where(ok, refined, tau)
 
 

@@ -43,7 +43,7 @@ def test_bands_equal_the_full_k_table(n_vars, rule):
 
 
 def test_bands_dataset_roundtrip(tmp_path):
-    from ganspin.commands.complexity import write_netcdf
+    from ganspin.sweeps import write_netcdf
 
     problem = make_problem(3, log_constant=3.0)
     ds = banded_maps(problem, np.linspace(-5, 5, 4), np.linspace(-5, 5, 3), 2, phi=phi_stand_in,

@@ -6,7 +6,7 @@ import pytest
 
 from numerics.coulomb import log_potential_grid, mc_log_mean_abs_det
 from numerics.params import ParameterError
-from numerics.spectrum import density, log_potential, stieltjes, support
+from numerics.spectrum import density, log_potential, stieltjes, support, tau_branch_mp
 
 B, B1, KAPPA = 1.0, 0.5, 0.9
 
@@ -35,6 +35,53 @@ def test_phi_matches_mpmath_quadrature(b, b1, kappa, x1):
     with mpmath.workdps(15):
         ref = np.array([_phi_reference(t, b, b1, kappa, x1) for t in x])
     np.testing.assert_allclose(phi, ref, rtol=0, atol=1e-8)
+
+
+def _phi_closed_form_mp(x, b, b1, kappa, x1):
+    """The closed form of Φ at 50 digits on the independently selected mpmath branch
+    (numerics.spectrum.tau_branch_mp): a reference where b/b1 is too extreme for quadrature
+    of the double-precision density to resolve both components."""
+    with mpmath.workdps(50):
+        x, b, b1, kappa, x1 = (mpmath.mpf(v) for v in (x, b, b1, kappa, x1))
+        t = tau_branch_mp(x, b, b1, kappa, x1)
+        g, g2 = 2 * (x - t) / b**2, 1 / t
+        g1 = (g - (1 - kappa) * g2) / kappa
+        return float(mpmath.re(x * g + kappa * x1 * g1 - b**2 / 4 * g**2 - kappa * b1**2 / 4 * g1**2
+                               - kappa * mpmath.log(g1) - (1 - kappa) * mpmath.log(g2) - 1))
+
+
+# b/b1 from 1e-4 to 1e4, |x1| up to 500; the first is the reported σ_z ≈ 1e-4 sweep failure.
+EXTREME = [(0.0021466, 6.0, 0.9, -47.45), (6e-4, 6.0, 0.9, -300.0), (0.006, 6.0, 0.1, 400.0),
+           (3e-5, 0.3, 0.1, 3.0), (3e-4, 3.3, 0.9, 1.0), (100.0, 1.0, 0.3, -500.0),
+           (1e4, 1.0, 0.5, 400.0), (10.0, 1e-3, 0.5, -400.0)]
+
+
+@pytest.mark.parametrize("b, b1, kappa, x1", EXTREME)
+def test_phi_at_extreme_scales(b, b1, kappa, x1):
+    """1e-8 against the 50-digit closed form at every edge, just inside and outside it, in
+    the gaps, inside each component and far outside."""
+    s = support(b, b1, kappa, x1)
+    edges = np.array([e for iv in s for e in iv])
+    width = edges[-1] - edges[0]
+    x = np.concatenate([edges, edges + 1e-3 * b, edges - 1e-3 * b, [lo + 0.3 * (hi - lo) for lo, hi in s],
+                        [(s[i][1] + s[i + 1][0]) / 2 for i in range(len(s) - 1)],
+                        [edges[0] - 3 * width, edges[-1] + 40 * width]])
+    ref = np.array([_phi_closed_form_mp(t, b, b1, kappa, x1) for t in x])
+    np.testing.assert_allclose(log_potential(x, b, b1, kappa, x1), ref, rtol=0, atol=1e-8)
+
+
+def test_phi_in_gap_at_small_b_matches_quadrature_and_monte_carlo():
+    """The reported failure (b = 0.0021466, b1 = 6, κ = 0.9, x1 = −47.45): Φ(10) was 33.7 and
+    Φ(0.0098) 54.0; they are 3.485… and 3.007…, by mpmath quadrature of the density (1e-8)
+    and by (1/N) log E|det| at N = 400 (0.01)."""
+    b, b1, kappa, x1 = EXTREME[0]
+    x = np.array([-1.0, 0.0098, 10.0, 47.45, 100.0])
+    phi = log_potential(x, b, b1, kappa, x1)
+    with mpmath.workdps(15):
+        ref = np.array([_phi_reference(t, b, b1, kappa, x1) for t in x[1:3]])
+    np.testing.assert_allclose(phi[1:3], ref, rtol=0, atol=1e-8)
+    mc = mc_log_mean_abs_det(400, b, b1, kappa, x, x1, 4, seed=1)
+    np.testing.assert_allclose(mc, phi, rtol=0, atol=0.01)
 
 
 def test_grid_shape_and_pointwise_consistency():

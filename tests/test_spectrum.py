@@ -31,6 +31,12 @@ CASES = [(1.0, 0.5, 0.9, x1) for x1 in FIG1_X1] + [
     (1.0, 1.910885061964363, 0.29280804238748326, -7.344423617020885), (1.3, 2.2, 0.4, 0.3),
 ]
 SPURIOUS = CASES[-2]
+# Extreme scale ratios b/b1 from 1e-4 to 1e4 and |x1| up to 500 (b ∝ σ_z in the sweeps): well
+# separated components of very different widths; the first is the reported σ_z ≈ 1e-4 failure.
+EXTREME = [
+    (0.0021466, 6.0, 0.9, -47.45), (6e-4, 6.0, 0.9, -300.0), (0.006, 6.0, 0.1, 400.0),
+    (3e-5, 0.3, 0.1, 3.0), (0.6, 6.0, 0.5, -47.45), (100.0, 1.0, 0.3, -500.0), (10.0, 1e-3, 0.5, -400.0),
+]
 
 
 def _integrate(f, case, upto=np.inf, panels=60):
@@ -62,6 +68,43 @@ def test_mass_mean_variance_exact(case):
     assert mass == pytest.approx(1.0, abs=1e-8)
     assert mean == pytest.approx(-kappa * x1, abs=1e-8)
     assert var == pytest.approx(b**2 / 2 + kappa * b1**2 / 2 + kappa * (1 - kappa) * x1**2, abs=1e-7)
+
+
+@pytest.mark.parametrize("case", EXTREME)
+def test_mass_mean_variance_exact_at_extreme_scales(case):
+    """As above where b/b1 spans 1e-4 … 1e4: the τ-quartic alone loses every digit of
+    g = 2(z − τ)/b² once b² ≪ |z|, |x1|, b1² (it put mass 0.79 on the κ = 0.9 component)."""
+    test_mass_mean_variance_exact(case)
+    b, b1, kappa, x1 = case
+    pieces = [_integrate(np.ones_like, case, upto=hi) for _, hi in support(b, b1, kappa, x1)]
+    # Each block's mass sits on its own component: κ near −x1, 1 − κ near 0.
+    assert pieces[0] == pytest.approx(kappa if x1 > 0 else 1 - kappa, abs=1e-8)
+
+
+@pytest.mark.parametrize("case", EXTREME)
+def test_mpmath_path_agrees_at_extreme_scales(case):
+    """numpy vs mpmath (50 digits) for g, relative 1e-9, at random points of every component,
+    just inside and outside every edge, in the gap and far outside."""
+    b, b1, kappa, x1 = case
+    s = support(b, b1, kappa, x1)
+    edges = np.array([e for iv in s for e in iv])
+    rng = np.random.default_rng(7)
+    lam = np.concatenate([rng.uniform(lo, hi, 4) for lo, hi in s]
+                         + [edges * (1 + 1e-6) + 1e-6 * b, edges * (1 - 1e-6) - 1e-6 * b,
+                            [(s[0][1] + s[1][0]) / 2, edges[-1] + 3 * (edges[-1] - edges[0])]])
+    with mpmath.workdps(50):
+        ref = np.array([complex(stieltjes_mp(t, b, b1, kappa, x1)) for t in lam])
+    g = stieltjes(lam, b, b1, kappa, x1)
+    assert len(s) == 2
+    # g is ~ 1/(b + b1 + |x1|) in the gap, where it also changes sign.
+    np.testing.assert_allclose(g, ref, rtol=1e-9, atol=1e-12 / (b + b1 + abs(x1)))
+
+
+def test_histogram_at_small_b():
+    """The reported case against sampled spectra (KS distance, ~3000 eigenvalues)."""
+    case = EXTREME[0]
+    b, b1, kappa, x1 = case
+    assert _ks(sample_eigenvalues(500, b, b1, kappa, 0.0, x1, size=6, seed=4).ravel(), case) < 0.02
 
 
 @pytest.mark.parametrize("case", CASES)

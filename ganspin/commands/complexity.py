@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 from pathlib import Path
 
 import click
@@ -75,16 +74,6 @@ def _grid(text, name):
     return np.linspace(finite(name, parts[0]), finite(name, parts[1]), integer(name, parts[2], 2))
 
 
-def write_netcdf(ds, path: Path):
-    """Atomic netCDF write (temp file + rename)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    ds.to_netcdf(tmp, engine="netcdf4")
-    os.replace(tmp, path)
-    return path
-
-
 @click.command("bands")
 @_model_options
 @click.option("--ud-grid", default="-30,30,201", show_default=True, help="u_D grid START,STOP,COUNT.")
@@ -95,6 +84,8 @@ def write_netcdf(ds, path: Path):
 def bands(p, q, kappa, sigma_z, constants, quick, ud_grid, ug_grid, k_max, out_dir):
     """Θ map and the banded structure (largest k_D, k_G with Θ_{kD,kG} > 0) as netCDF, and the
     paper's qualitative claims evaluated on them (claims.json, also printed)."""
+    from ganspin.atomic import write_text
+    from ganspin.sweeps import write_netcdf
     from numerics.bands import banded_maps, qualitative_claims
     from numerics.complexity import QUICK, ThetaConfig, theta_map
 
@@ -106,8 +97,5 @@ def bands(p, q, kappa, sigma_z, constants, quick, ud_grid, ug_grid, k_max, out_d
     bands_ds = banded_maps(problem, u_d, u_g, k_max, config=config)
     click.echo(f"wrote {write_netcdf(bands_ds, out_dir / 'bands.nc')}")
     claims = qualitative_claims(problem, theta_ds, bands_ds, config=config)
-    path = out_dir / "claims.json"
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps(claims, indent=1) + "\n")
-    os.replace(tmp, path)
+    write_text(out_dir / "claims.json", json.dumps(claims, indent=1) + "\n")
     click.echo(json.dumps(claims))

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import click
 
+from ganspin.atomic import atomic_path
 from numerics.params import ParameterError, integer, positive, unit_interval
 
 PROFILE_CHOICE = click.Choice(["quick", "paper"])
@@ -101,10 +102,8 @@ def train_command(profile, data, data_dir, iterations, width, no_first_batchnorm
         result = _gan_call(train, config, images, device=device, checkpoint=checkpoint,
                            callback=lambda it, ld, lg: (bar.update(1), bar.set_postfix(L_D=f"{ld:.3f}", L_G=f"{lg:.3f}")))
     out_dir.mkdir(parents=True, exist_ok=True)
-    tmp = out_dir / ".losses.npz.tmp"
-    with open(tmp, "wb") as fh:
+    with atomic_path(out_dir / "losses.npz") as tmp, open(tmp, "wb") as fh:
         np.savez(fh, loss_d=result.loss_d, loss_g=result.loss_g)
-    os.replace(tmp, out_dir / "losses.npz")
     _save_png(result.samples, out_dir / "samples.png")
     summary = {"device": str(select_device(device)), "iterations": total, "sigma_z": config.sigma_z,
                "kappa": config.arch.kappa, "ndf": config.arch.ndf, "ngf": config.arch.ngf,
@@ -120,16 +119,10 @@ def train_command(profile, data, data_dir, iterations, width, no_first_batchnorm
 
 
 def _save_png(image, path: Path) -> None:
-    import os
+    from ganspin.plotting import plt
 
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    tmp = path.with_name(f".{path.name}.tmp.png")
-    plt.imsave(tmp, image.squeeze(), cmap="gray" if image.shape[-1] == 1 else None)
-    os.replace(tmp, path)
+    with atomic_path(path) as tmp:
+        plt.imsave(tmp, image.squeeze(), cmap="gray" if image.shape[-1] == 1 else None)
 
 
 @gan.command("sweep")
