@@ -85,14 +85,26 @@ def _clipped_goe_rate(u, edge):
     return goe_rate(np.maximum(np.abs(np.asarray(u, dtype=float)), edge), edge)
 
 
+# A G-block cluster resolved by fewer grid nodes than this is evaluated in closed form,
+# within this many nodes of it (the cubic-spline ringing around a log singularity decays by
+# a factor ~0.27 per node, so 12 nodes leave < 1e-6 of it).
+CLUSTER_NODES = 20
+EXACT_NODES = 12
+
+
 class LogPotentialTable:
     """Φ(x, x1) tabulated on a regular (x, x1) grid, interpolated by cubic B-splines.
 
     ``values`` has shape (len(x1), len(x)), the layout of
     :func:`numerics.coulomb.log_potential_grid`. Calls outside the table raise
-    :class:`SearchBoxError` (never extrapolate)."""
+    :class:`SearchBoxError` (never extrapolate).
 
-    def __init__(self, x, x1, values):
+    ``exact`` (optional) is the closed-form Φ, used instead of the spline for queries with
+    |x| < ``exact_radius``: the G-block cluster of μ_{x1} sits at 0 with width ~b, so for
+    small b (σ_z ≲ 1e-4) Φ has log-singular structure there far finer than the grid, which
+    the spline rings around for several nodes (MODEL.md §5)."""
+
+    def __init__(self, x, x1, values, exact=None, exact_radius=0.0):
         self.x = np.asarray(x, dtype=float)
         self.x1 = np.asarray(x1, dtype=float)
         values = np.asarray(values, dtype=float)
@@ -102,6 +114,7 @@ class LogPotentialTable:
         self._coeffs = spline_filter(values, order=3, mode="mirror")
         self._x0, self._dx = self.x[0], (self.x[-1] - self.x[0]) / (self.x.size - 1)
         self._y0, self._dy = self.x1[0], (self.x1[-1] - self.x1[0]) / (self.x1.size - 1)
+        self.exact, self.exact_radius = exact, float(exact_radius)
 
     @classmethod
     def from_function(cls, fn, x_range, x1_range, n_x, n_x1):
@@ -113,10 +126,18 @@ class LogPotentialTable:
     def for_problem(cls, problem: ComplexityProblem, x_range, x1_range, n_x, n_x1):
         """Φ of ``problem`` (b, b1, κ) from the Coulomb-gas log-potential (MODEL.md §5, eq. 170)."""
         from numerics.coulomb import log_potential_grid
+        from numerics.spectrum import log_potential
 
         x = np.linspace(*x_range, n_x)
         x1 = np.linspace(*x1_range, n_x1)
-        return cls(x, x1, log_potential_grid(x, x1, problem.b, problem.b1, problem.kappa))
+        b, b1, kappa = problem.b, problem.b1, problem.kappa
+        table = cls(x, x1, log_potential_grid(x, x1, b, b1, kappa))
+        h = table._dx
+        cluster = np.sqrt(2.0) * b  # the G-block cluster lies within ±√2 b of 0
+        if 2.0 * cluster < CLUSTER_NODES * h:
+            table.exact = lambda xq, x1q: log_potential(xq, b, b1, kappa, x1q)
+            table.exact_radius = cluster + EXACT_NODES * h
+        return table
 
     def covers(self, x_range, x1_range) -> bool:
         return (self.x[0] <= x_range[0] and x_range[1] <= self.x[-1]
@@ -137,6 +158,10 @@ class LogPotentialTable:
                 f"x1 in [{x1.min():.4g}, {x1.max():.4g}]")
         out = map_coordinates(self._coeffs, [i.ravel(), j.ravel()], order=3, prefilter=False,
                               mode="mirror")
+        if self.exact is not None:
+            near = np.abs(x.ravel()) < self.exact_radius
+            if near.any():
+                out[near] = self.exact(x.ravel()[near], x1.ravel()[near])
         return out.reshape(x.shape)
 
 

@@ -52,7 +52,8 @@ _EPS = np.finfo(float).eps
 # Complex-step size for ∂P/∂z: exact derivative of the analytic coefficient formulas, no
 # cancellation (Squire & Trapp 1998).
 _COMPLEX_STEP = 1e-30
-# Relative distance above the axis at which ambiguous (edge) points are resolved.
+# Distance above the axis, relative to |z| + b (b: the width scale of the smallest component,
+# the G-block cluster), at which ambiguous (edge) points are resolved.
 _ETA = 1e-8
 # Roots whose rounding bound exceeds this (relative) are polished in extended precision.
 _REFINE = 1e-12
@@ -303,7 +304,7 @@ def _select_real_axis(z, b, b1, kappa, x1):
         # Only at (numerically) double roots, i.e. support edges, is no root certified: take
         # the real-axis root nearest to the certified physical root at z + iη (the colliding
         # pair agrees to O(√η) there, every other root is O(1) away).
-        eta = _ETA * (b + b1 + np.abs(x1[unsure]) + np.abs(z[unsure]))
+        eta = _ETA * (b + np.abs(z[unsure]))
         near_tau, near_g1 = _select_upper(z[unsure] + 1j * eta, b, b1, kappa, x1[unsure])
         near = np.where(block[unsure], 1.0 / near_g1, near_tau)
         pick[unsure] = np.argmin(np.abs(roots[unsure] - near[..., None]), axis=-1)
@@ -412,7 +413,7 @@ def _branch(z, b, b1, kappa, x1):
         zr, zx = np.broadcast_arrays(zu, x1)
         # Within a relative _ETA of the axis the signs of Im τ, Im g1 drown in rounding: select
         # on the axis, then move the root to z by Newton steps.
-        on_axis = zr.imag <= _ETA * (b + b1 + np.abs(zx) + np.abs(zr))
+        on_axis = zr.imag <= _ETA * (b + np.abs(zr))
         tau = np.empty(zr.shape, dtype=complex)
         g1 = np.empty(zr.shape, dtype=complex)
         if np.any(on_axis):

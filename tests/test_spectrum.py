@@ -98,6 +98,13 @@ def test_mpmath_path_agrees_at_extreme_scales(case):
     assert len(s) == 2
     # g is ~ 1/(b + b1 + |x1|) in the gap, where it also changes sign.
     np.testing.assert_allclose(g, ref, rtol=1e-9, atol=1e-12 / (b + b1 + abs(x1)))
+    # Just above the axis on the scale b of the G-block cluster, which may be the narrow one
+    # (1e-8: at its edges g has a square-root branch point).
+    centre = s[0] if x1 < 0 else s[1]
+    z = np.linspace(*centre, 5)[:, None] + 1j * b * np.array([1e-7, 1e-3, 0.1])
+    with mpmath.workdps(50):
+        ref = np.array([complex(stieltjes_mp(mpmath.mpc(t.real, t.imag), b, b1, kappa, x1)) for t in z.ravel()])
+    np.testing.assert_allclose(stieltjes(z.ravel(), b, b1, kappa, x1), ref, rtol=1e-8)
 
 
 def test_histogram_at_small_b():
