@@ -304,6 +304,30 @@ def test_log_potential_table_interpolates_and_refuses_to_extrapolate():
         table(np.array([61.0]), np.array([0.0]))
 
 
+def test_log_potential_table_resolves_the_narrow_cluster():
+    """σ_z = 1e-5: the G-block cluster of μ_{x1} has width ~b = 3e-4 ≪ the grid spacing (0.25).
+    A plain spline of the table is off by up to ~0.8 in Φ and ~0.2 in F near x = 0 (which sent
+    the theory sweeps' bracketing astray); the table now uses the closed form there, so Φ and F
+    agree with the exact-Φ values to 1e-9 (points inside the window) / 1e-6 (F)."""
+    from ganspin.theory_sweeps import ExactLogPotential
+    from numerics.constants import complexity_problem
+    from numerics.spectrum import log_potential
+
+    problem = complexity_problem(ModelParams(3, 3, 0.9, 1e-5), "derived")
+    table = LogPotentialTable.for_problem(problem, (-25, 25), (-35, 35), 200, 40)
+    assert table.exact_radius > 10 * np.sqrt(2.0) * problem.b
+    rng = np.random.default_rng(5)
+    x = np.concatenate([rng.uniform(-1e-3, 1e-3, 100), rng.uniform(-1, 1, 100)])
+    x1 = rng.uniform(-30, 30, x.size)
+    np.testing.assert_allclose(table(x, x1), log_potential(x, problem.b, problem.b1, problem.kappa, x1),
+                               atol=1e-9)
+    l_d = np.array([-1.0, 0.0, 1.0, -0.5, 0.5, 0.0])
+    l_g = np.array([-1e-4, 0.0, 1e-4, -2e-4, 5e-5, -8e-5])
+    np.testing.assert_allclose(loss_space_objective(problem, l_d, l_g),
+                               loss_space_objective(problem, l_d, l_g, phi=ExactLogPotential(problem)),
+                               atol=1e-6)
+
+
 def test_bad_input_raises_parameter_error():
     problem = make_problem(3)
     with pytest.raises(ParameterError, match="u_d"):
