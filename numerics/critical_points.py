@@ -33,7 +33,8 @@ from itertools import combinations_with_replacement
 
 import numpy as np
 
-from numerics.model import Couplings, SpinGlassModel, jacobian_from_hessians, product_frame
+from numerics.model import (Couplings, SpinGlassModel, jacobian_from_hessians, product_frame,
+                            riemannian_hessian_from_euclidean)
 from numerics.params import ParameterError, integer
 
 # Newton is declared converged when the gradient's max-norm is below this.
@@ -160,14 +161,10 @@ class LossExpansion:
         kd = nd - 1
 
         def riemannian(grad, hess):
-            rad_d = np.sum(w[..., :nd] * grad[..., :nd], -1) / mod.radius_d**2
-            rad_g = np.sum(w[..., nd:] * grad[..., nd:], -1) / mod.radius_g**2
+            # the frame is orthogonal to w, so frame coordinates of the Euclidean gradient are
+            # those of the Riemannian one
             coords = np.einsum("...ak,...a->...k", frame, grad)
-            rh = np.einsum("...ak,...ab,...bl->...kl", frame, hess, frame)
-            idx = np.arange(mod.n - 2)
-            rh[..., idx[:kd], idx[:kd]] -= rad_d[..., None]
-            rh[..., idx[kd:], idx[kd:]] -= rad_g[..., None]
-            return coords, rh
+            return coords, riemannian_hessian_from_euclidean(mod, w, frame, grad, hess)
 
         cd, rhd = riemannian(grad_d, hess_d)
         cg, rhg = riemannian(grad_g, hess_g)
