@@ -310,3 +310,39 @@ def test_mpmath_path_agrees():
 def test_bad_input(call, name):
     with pytest.raises(ParameterError, match=name):
         call()
+
+
+def _grid_with_edges(case, n=4000):
+    """λ across the support box and a margin, plus points within 1e-10 … 1e-3 (relative) of
+    every edge on both sides."""
+    b, b1, kappa, x1 = case
+    lo, hi = support_box(b, b1, x1)
+    width = hi - lo
+    edges = np.array(support(b, b1, kappa, x1)).ravel()
+    offsets = np.concatenate([-np.logspace(-10, -3, 15), np.logspace(-10, -3, 15)]) * width
+    return np.concatenate([np.linspace(lo - 0.2 * width, hi + 0.2 * width, n),
+                           (edges[:, None] + offsets).ravel()])
+
+
+@pytest.mark.parametrize("case", CASES + EXTREME)
+def test_fast_path_agrees_with_the_full_branch_rule(case):
+    """density() (certified real Ferrari, fallback to the general branch rule) equals −Im g/π
+    from the general rule (stieltjes, edges refined in extended precision) to 2e-11 of the
+    maximum, edges included: the fast path accepts a root error of 1e-11 |τ|."""
+    b, b1, kappa, x1 = case
+    lam = _grid_with_edges(case)
+    fast = density(lam, b, b1, kappa, x1)
+    full = -stieltjes(lam, b, b1, kappa, x1).imag / np.pi
+    assert np.max(np.abs(fast - full)) <= 2e-11 * np.max(full)
+
+
+@pytest.mark.parametrize("x1", FIG1_X1)
+def test_fast_path_certifies_nearly_every_point(x1):
+    """On Figure 1 grids at most 1% of points (those within ~1e-6 of an edge) need the
+    general rule: the speed of density() rests on this."""
+    from numerics.spectrum import _density_certified
+
+    lo, hi = support_box(FIG1["b"], FIG1["b1"], x1)
+    lam = np.linspace(lo - 0.5, hi + 0.5, 20000)
+    unsure = _density_certified(lam, FIG1["b"], FIG1["b1"], FIG1["kappa"], np.full_like(lam, x1))[1]
+    assert unsure.mean() < 0.01
