@@ -42,7 +42,7 @@ def main():
     from scipy.integrate import quad
 
     from numerics.coulomb import log_potential_grid
-    from numerics.spectrum import density, density_max_rule, density_mp, support
+    from numerics.spectrum import _density_certified, density, density_max_rule, density_mp, support
 
     ap = argparse.ArgumentParser()
     ap.add_argument("--points", type=int, default=200_000)
@@ -63,6 +63,8 @@ def main():
         rho, t_fast = _best(lambda: density(lam, b, b1, kappa, x1))
         sample = rng.choice(args.points, args.naive_points, replace=False)
         rho_naive, t_naive = _best(lambda: density_max_rule(lam[sample], b, b1, kappa, x1))
+        general = _density_certified(lam, b, b1, kappa, np.full_like(lam, x1))[1].mean()
+        print(f"   x1 = {x1}: {100 * general:.2f}% of points left to the general branch rule")
         fast_total += t_fast / args.points
         naive_total += t_naive / args.naive_points
         # Accuracy against 30 digits, on random points and on points 1e-9 … 1e-3 from the

@@ -517,13 +517,19 @@ def density(lam, b, b1, kappa, x1):
     shape = np.broadcast_shapes(lam.shape, x1.shape)
     flat_lam = np.broadcast_to(lam, shape).ravel()
     flat_x1 = np.broadcast_to(x1, shape).ravel()
-    rho = np.empty(flat_lam.shape)
-    unsure = np.empty(flat_lam.shape, dtype=bool)
+    # The τ-quartic's roots carry no digit of g where the τ1 form is needed: skip them there.
+    unsure = _block_form(flat_lam, b, b1, kappa, flat_x1)
+    easy = ~unsure
+    lam_easy, x1_easy = flat_lam[easy], flat_x1[easy]
+    rho_easy = np.empty(lam_easy.shape)
+    unsure_easy = np.empty(lam_easy.shape, dtype=bool)
     # Chunks keep the ~100 temporaries in cache; whole-array temporaries cost more in page
     # faults than the arithmetic.
-    for start in range(0, flat_lam.size, _CHUNK):
+    for start in range(0, lam_easy.size, _CHUNK):
         part = slice(start, start + _CHUNK)
-        rho[part], unsure[part] = _density_certified(flat_lam[part], b, b1, kappa, flat_x1[part])
+        rho_easy[part], unsure_easy[part] = _density_certified(lam_easy[part], b, b1, kappa, x1_easy[part])
+    rho = np.empty(flat_lam.shape)
+    rho[easy], unsure[easy] = rho_easy, unsure_easy
     if np.any(unsure):
         tau, g1 = _branch(flat_lam[unsure], b, b1, kappa, flat_x1[unsure])
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -532,8 +538,8 @@ def density(lam, b, b1, kappa, x1):
 
 
 def _density_certified(lam, b, b1, kappa, x1):
-    """(ρ, unsure) on 1-d λ, x1 by the certified real-Ferrari path of :func:`density`. Only
-    the upper root of each real quadratic factor can have Im τ > 0 (:mod:`numerics.real_quartic`)."""
+    """(ρ, unsure) on 1-d λ, x1 (outside :func:`_block_form`) by the certified real-Ferrari
+    path of :func:`density`. Only the upper root of each real quadratic factor can have Im τ > 0 (:mod:`numerics.real_quartic`)."""
     _, a, bb, c, d = quartic_coefficients(lam, b, b1, kappa, x1)
     re, im, err, ok = upper_roots(a, bb, c, d)
     threshold = (1.0 - kappa) * b**2 / 2
@@ -549,7 +555,7 @@ def _density_certified(lam, b, b1, kappa, x1):
         ok &= (decided | ~candidate) & ((err[k] <= _DENSITY_TOL * modulus) | ~physical)
         rho = rho + im[k] * physical
         n_physical = n_physical + physical
-    ok &= (n_physical <= 1) & ~_block_form(lam, b, b1, kappa, x1)
+    ok &= n_physical <= 1
     return (2.0 / (np.pi * b**2)) * rho, ~ok
 
 
